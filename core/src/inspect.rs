@@ -1,0 +1,242 @@
+//! The one entry point: envelope and raw message in, verdict out. The daemon
+//! calls `check_recipient` at RCPT and `inspect_message` at end of message;
+//! `scan` calls both in the same order.
+
+use crate::config::{Config, Mode, UnscannablePolicy};
+use crate::cpr::{self, CprHit, Detector, DetectorSettings};
+use crate::envelope::Envelope;
+use crate::extract::{self, Limits, Segment, SegmentKind};
+use crate::policy;
+use crate::recipients::LookalikeChecker;
+use crate::reply::Reply;
+use crate::verdict::{Action, Finding, RcptVerdict, Verdict};
+
+/// Everything needed to judge mail under one configuration. Built once per
+/// (re)load and shared read-only between transactions.
+#[derive(Clone, Debug)]
+pub struct Inspector {
+    config: Config,
+    detector: Detector,
+    lookalike: LookalikeChecker,
+}
+
+impl Inspector {
+    pub fn new(config: Config, fingerprint_key: Option<Vec<u8>>) -> Self {
+        let detector = Detector::new(DetectorSettings {
+            exempt_dates: config.exempt_dates.clone(),
+            positive_keywords: config.positive_keywords.clone(),
+            negative_keywords: config.negative_keywords.clone(),
+            fingerprint_key,
+            ..Default::default()
+        });
+        let protected: Vec<String> = config.org_domains.iter().chain(&config.partner_domains).cloned().collect();
+        let lookalike = LookalikeChecker::new(&protected, &config.lookalike_allow);
+        Inspector { config, detector, lookalike }
+    }
+
+    /// Replaces the detector's notion of today (for reproducible tests).
+    pub fn with_detector_settings(mut self, f: impl FnOnce(&mut DetectorSettings)) -> Self {
+        let mut s = self.detector.settings().clone();
+        f(&mut s);
+        self.detector = Detector::new(s);
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    pub fn is_outgoing(&self, env: &Envelope) -> bool {
+        policy::is_outgoing(&self.config, env)
+    }
+
+    /// Judges one RCPT. `env` holds what is known so far (client, auth, sender).
+    pub fn check_recipient(&self, env: &Envelope, rcpt: &str) -> RcptVerdict {
+        let address = crate::envelope::bare_address(rcpt);
+        let accept = RcptVerdict { address: address.clone(), action: Action::Accept, reply: None, finding: None, would: None };
+        if !self.is_outgoing(env) {
+            return accept;
+        }
+        let reference = reference(env);
+        let lower = address.to_ascii_lowercase();
+        let (rule, reply, reason) = if let Some(new) = self.config.retired.get(&lower) {
+            let reply = match new {
+                Some(n) => self.config.replies.get("retired").render(&[("address", &address), ("new_address", n), ("ref", &reference)]),
+                None => self.config.replies.get("retired_no_forward").render(&[("address", &address), ("ref", &reference)]),
+            };
+            ("recipient.retired", reply, "retired mailbox".to_string())
+        } else if let Some(hit) = self
+            .config
+            .lookalike_reject
+            .then(|| Envelope::domain_of(&address).and_then(|d| self.lookalike.check(&d).map(|l| (d, l))))
+            .flatten()
+        {
+            let (domain, look) = hit;
+            let reply = self.config.replies.get("lookalike").render(&[("domain", &domain), ("suggestion", &look.suggestion), ("ref", &reference)]);
+            ("recipient.lookalike", reply, format!("{} of {}", look.reason, look.suggestion))
+        } else {
+            return accept;
+        };
+        let finding = Finding {
+            rule: rule.into(),
+            location: format!("rcpt:<{address}>"),
+            masked: None,
+            confidence: None,
+            fingerprint: None,
+            reason,
+        };
+        let (action, would) = self.apply_mode(Action::Reject);
+        RcptVerdict { address, action, reply: Some(reply), finding: Some(finding), would }
+    }
+
+    /// Judges a whole message at end of data.
+    pub fn inspect_message(&self, env: &Envelope, raw: &[u8]) -> Verdict {
+        if !self.is_outgoing(env) {
+            return Verdict::accept(Vec::new());
+        }
+        let reference = reference(env);
+
+        // Local submission cannot be refused per recipient at RCPT, so the
+        // recipient rules decide the whole message here.
+        if env.local_submission {
+            for r in &env.recipients {
+                let rv = self.check_recipient(env, r);
+                if let (Some(reply), Some(f)) = (rv.reply, rv.finding) {
+                    return self.decided(Action::Reject, reply, f.rule.clone(), vec![f]);
+                }
+            }
+        }
+
+        let mut findings = Vec::new();
+        let limits = &self.config.limits;
+        if raw.len() as u64 > limits.max_message_bytes {
+            let f = unscannable_finding("message", &format!("message larger than {} bytes", limits.max_message_bytes));
+            return self.unscannable_verdict(vec![f], &reference);
+        }
+        let extracted = extract::extract(raw, &Limits { max_depth: limits.max_depth, max_parts: limits.max_parts });
+
+        let mut hits: Vec<(&Segment, CprHit)> = Vec::new();
+        for seg in &extracted.segments {
+            for h in self.detector.scan(&seg.text) {
+                hits.push((seg, h));
+            }
+        }
+        for (seg, h) in &hits {
+            findings.push(Finding {
+                rule: cpr_rule(seg).into(),
+                location: seg.location.clone(),
+                masked: Some(h.masked.clone()),
+                confidence: Some(h.confidence),
+                fingerprint: h.fingerprint.clone(),
+                reason: h.reason.clone(),
+            });
+        }
+        let unscannable: Vec<Finding> = extracted.unscannable.iter().map(|u| unscannable_finding(&u.location, &u.reason)).collect();
+
+        if cpr::decide(hits.iter().map(|(_, h)| h)) {
+            // A number in a header travels everywhere: always reject.
+            if let Some(i) = hits.iter().position(|(s, h)| s.kind.is_header_like() && h.confidence >= crate::Confidence::Medium) {
+                let rule = findings[i].rule.clone();
+                findings.swap(0, i);
+                let reply = self.config.replies.get("cpr_header").render(&[("ref", &reference)]);
+                return self.decided(Action::Reject, reply, rule, findings);
+            }
+            let insecure: Vec<&String> = env.recipients.iter().filter(|r| !policy::is_secure_recipient(&self.config, r)).collect();
+            if extracted.encrypted {
+                findings.iter_mut().for_each(|f| f.reason.push_str(" (message encrypted: allowed)"));
+            } else if !insecure.is_empty() || env.recipients.is_empty() {
+                let i = hits.iter().position(|(_, h)| h.confidence == crate::Confidence::High).unwrap_or(0);
+                findings.swap(0, i);
+                let rule = findings[0].rule.clone();
+                let names = recipients_text(&insecure);
+                let reply = self.config.replies.get("cpr_body").render(&[("recipients", &names), ("ref", &reference)]);
+                return self.decided(Action::Reject, reply, rule, findings);
+            }
+        }
+        if !unscannable.is_empty() {
+            if self.config.limits.unscannable != UnscannablePolicy::Accept {
+                let mut all = unscannable;
+                all.extend(findings);
+                return self.unscannable_verdict(all, &reference);
+            }
+            findings.extend(unscannable);
+        }
+        Verdict::accept(findings)
+    }
+
+    /// The verdict for an internal error or timeout: tempfail, never accept.
+    pub fn tempfail(&self, env: &Envelope, rule: &str, reason: &str) -> Verdict {
+        let reply = self.config.replies.get("tempfail").render(&[("ref", &reference(env))]);
+        let f = Finding { rule: rule.into(), location: "message".into(), masked: None, confidence: None, fingerprint: None, reason: reason.into() };
+        Verdict { action: Action::Tempfail, reply: Some(reply), rule: Some(rule.into()), would: None, findings: vec![f] }
+    }
+
+    fn unscannable_verdict(&self, findings: Vec<Finding>, reference: &str) -> Verdict {
+        let reason = findings.first().map(|f| f.reason.clone()).unwrap_or_default();
+        match self.config.limits.unscannable {
+            UnscannablePolicy::Accept => Verdict::accept(findings),
+            UnscannablePolicy::Reject => {
+                let reply = self.config.replies.get("unscannable").render(&[("reason", &reason), ("ref", reference)]);
+                self.decided(Action::Reject, reply, "content.unscannable".into(), findings)
+            }
+            UnscannablePolicy::Tempfail => {
+                let reply = self.config.replies.get("tempfail").render(&[("ref", reference)]);
+                self.decided(Action::Tempfail, reply, "content.unscannable".into(), findings)
+            }
+        }
+    }
+
+    fn apply_mode(&self, action: Action) -> (Action, Option<Action>) {
+        match self.config.mode {
+            Mode::Enforce => (action, None),
+            Mode::Monitor => (Action::Accept, Some(action)),
+        }
+    }
+
+    fn decided(&self, action: Action, reply: Reply, rule: String, findings: Vec<Finding>) -> Verdict {
+        let (action, would) = self.apply_mode(action);
+        Verdict { action, reply: Some(reply), rule: Some(rule), would, findings }
+    }
+}
+
+/// Free-function forms of the two entry points.
+pub fn check_recipient(inspector: &Inspector, env: &Envelope, rcpt: &str) -> RcptVerdict {
+    inspector.check_recipient(env, rcpt)
+}
+
+pub fn inspect_message(inspector: &Inspector, env: &Envelope, raw: &[u8]) -> Verdict {
+    inspector.inspect_message(env, raw)
+}
+
+fn reference(env: &Envelope) -> String {
+    env.queue_id.clone().filter(|q| !q.is_empty()).unwrap_or_else(|| "NOQUEUE".into())
+}
+
+fn cpr_rule(seg: &Segment) -> &'static str {
+    match seg.kind {
+        SegmentKind::Subject => "cpr.subject",
+        SegmentKind::Header => "cpr.header",
+        SegmentKind::Body => "cpr.body",
+        SegmentKind::Attachment => "cpr.attachment",
+    }
+}
+
+fn unscannable_finding(location: &str, reason: &str) -> Finding {
+    Finding { rule: "content.unscannable".into(), location: location.into(), masked: None, confidence: None, fingerprint: None, reason: reason.into() }
+}
+
+/// `<a@x.dk>, <b@y.dk>` with at most five names, so the reply stays short.
+fn recipients_text(list: &[&String]) -> String {
+    if list.is_empty() {
+        return "(no recipients)".into();
+    }
+    let mut s: Vec<String> = list.iter().take(5).map(|r| format!("<{r}>")).collect();
+    if list.len() > 5 {
+        s.push(format!("and {} more", list.len() - 5));
+    }
+    s.join(", ")
+}

@@ -1,0 +1,22 @@
+//! Recipient checks made at RCPT time: lookalike domains and retired mailboxes.
+
+pub mod lookalike;
+
+pub use lookalike::{Lookalike, LookalikeChecker};
+
+/// Whether `domain` is `base` or a subdomain of it.
+pub fn domain_matches(domain: &str, base: &str) -> bool {
+    domain == base || (domain.len() > base.len() && domain.ends_with(base) && domain.as_bytes()[domain.len() - base.len() - 1] == b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subdomains_match_their_base() {
+        assert!(domain_matches("nyborg.dk", "nyborg.dk"));
+        assert!(domain_matches("mail.nyborg.dk", "nyborg.dk"));
+        assert!(!domain_matches("xnyborg.dk", "nyborg.dk"));
+    }
+}

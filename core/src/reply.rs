@@ -1,0 +1,298 @@
+//! SMTP reply texts: defaults in Danish and English, operator overrides, and
+//! the Postfix rules every text must satisfy (checked at load time, because a
+//! bad reply makes Postfix answer `451 4.3.5` — a new silent failure).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Longest reply line Postfix accepts from a milter.
+pub const MAX_LINE: usize = 980;
+
+/// A rendered reply, ready for the MTA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// `550`, `451` …
+    pub code: String,
+    /// Enhanced status code, `5.7.1` …
+    pub xcode: String,
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    /// `550 5.7.1`, as it appears in audit lines.
+    pub fn status(&self) -> String {
+        format!("{} {}", self.code, self.xcode)
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        self.code.starts_with('5')
+    }
+}
+
+impl fmt::Display for Reply {
+    /// The reply as an SMTP client sees it, with `%%` shown as `%`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.lines.len();
+        for (i, line) in self.lines.iter().enumerate() {
+            let sep = if i + 1 < n { '-' } else { ' ' };
+            if i > 0 {
+                f.write_str("\r\n")?;
+            }
+            write!(f, "{}{}{} {}", self.code, sep, self.xcode, line.replace("%%", "%"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A reply with `{placeholders}` that is validated once and rendered per use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyTemplate {
+    code: String,
+    xcode: String,
+    lines: Vec<String>,
+}
+
+const PLACEHOLDERS: &[&str] = &["ref", "recipients", "domain", "suggestion", "address", "new_address", "reason"];
+
+impl ReplyTemplate {
+    /// `code` is `"550 5.7.1"`. Fails with a message saying which rule is broken.
+    pub fn new(code: &str, lines: Vec<String>) -> Result<Self, String> {
+        let mut it = code.split_whitespace();
+        let (Some(basic), Some(xcode), None) = (it.next(), it.next(), it.next()) else {
+            return Err(format!("code {code:?} must be a reply code and an enhanced code, e.g. \"550 5.7.1\""));
+        };
+        let b = basic.as_bytes();
+        if b.len() != 3 || !b.iter().all(u8::is_ascii_digit) || !(b[0] == b'4' || b[0] == b'5') {
+            return Err(format!("reply code {basic:?} must be 4xx or 5xx"));
+        }
+        let parts: Vec<&str> = xcode.split('.').collect();
+        if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit())) {
+            return Err(format!("enhanced code {xcode:?} must look like 5.7.1"));
+        }
+        if parts[0].as_bytes() != [b[0]] {
+            return Err(format!("enhanced code {xcode} does not match reply code {basic} (Postfix would answer 451 4.3.5)"));
+        }
+        if lines.is_empty() {
+            return Err("at least one text line is needed".into());
+        }
+        for line in &lines {
+            check_line(line)?;
+            check_placeholders(line)?;
+        }
+        Ok(ReplyTemplate { code: basic.into(), xcode: xcode.into(), lines })
+    }
+
+    pub fn code(&self) -> String {
+        format!("{} {}", self.code, self.xcode)
+    }
+
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        self.code.starts_with('5')
+    }
+
+    /// Fills in placeholders. Values are made safe for the wire: non-ASCII
+    /// and control characters become `?`, `%` is doubled; lines are cut at
+    /// the Postfix limit.
+    pub fn render(&self, vars: &[(&str, &str)]) -> Reply {
+        let lines = self
+            .lines
+            .iter()
+            .map(|line| {
+                let mut out = line.clone();
+                for (k, v) in vars {
+                    out = out.replace(&format!("{{{k}}}"), &wire_safe(v));
+                }
+                for p in PLACEHOLDERS {
+                    out = out.replace(&format!("{{{p}}}"), "-");
+                }
+                truncate_line(out)
+            })
+            .collect();
+        Reply { code: self.code.clone(), xcode: self.xcode.clone(), lines }
+    }
+}
+
+fn check_line(line: &str) -> Result<(), String> {
+    if !line.is_ascii() {
+        return Err(format!("reply text must be ASCII (write ae/oe/aa for æ/ø/å): {line:?}"));
+    }
+    if line.bytes().any(|c| c.is_ascii_control()) {
+        return Err("reply text must not contain control characters or line breaks; use one list item per line".into());
+    }
+    if line.len() > MAX_LINE {
+        return Err(format!("reply line is {} characters, the limit is {MAX_LINE}", line.len()));
+    }
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if b.get(i + 1) != Some(&b'%') {
+                return Err("a single % in a reply text must be written %%".into());
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn check_placeholders(line: &str) -> Result<(), String> {
+    let mut rest = line;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else { break };
+        let name = &rest[start + 1..start + len];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!("unknown placeholder {{{name}}}; known: {}", PLACEHOLDERS.join(", ")));
+        }
+        rest = &rest[start + len + 1..];
+    }
+    Ok(())
+}
+
+fn wire_safe(v: &str) -> String {
+    v.chars()
+        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .collect::<String>()
+        .replace('%', "%%")
+}
+
+fn truncate_line(mut s: String) -> String {
+    if s.len() > MAX_LINE {
+        let mut cut = MAX_LINE - 3;
+        // Do not split a doubled %.
+        while s.as_bytes()[..cut].iter().rev().take_while(|&&c| c == b'%').count() % 2 == 1 {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
+/// Reply templates per rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyTexts {
+    by_rule: BTreeMap<String, ReplyTemplate>,
+}
+
+/// Rule names operators can override under `replies:`.
+pub const RULES: &[&str] = &["cpr_header", "cpr_body", "lookalike", "retired", "retired_no_forward", "unscannable", "tempfail"];
+
+fn t(code: &str, lines: &[&str]) -> ReplyTemplate {
+    ReplyTemplate::new(code, lines.iter().map(|s| s.to_string()).collect()).expect("built-in reply is valid")
+}
+
+const REF_LINE: &str = "Reference/reference: {ref} - oplys den til IT-support / quote it to IT support";
+
+impl Default for ReplyTexts {
+    fn default() -> Self {
+        let mut by_rule = BTreeMap::new();
+        by_rule.insert("cpr_header".to_string(), t("550 5.7.1", &[
+            "Afvist: emnefeltet eller et filnavn indeholder et CPR-nummer. Fjern nummeret fra emne og filnavne og send igen.",
+            "Rejected: the subject or a file name contains a Danish CPR number. Remove the number from the subject and file names and send again.",
+            REF_LINE,
+        ]));
+        by_rule.insert("cpr_body".to_string(), t("550 5.7.1", &[
+            "Afvist: mailen indeholder et CPR-nummer, og {recipients} er ikke en sikker modtager. Brug sikker mail eller fjern CPR-nummeret.",
+            "Rejected: the message contains a Danish CPR number and {recipients} is not a secure destination. Use secure mail or remove the number.",
+            REF_LINE,
+        ]));
+        by_rule.insert("lookalike".to_string(), t("550 5.1.2", &[
+            "Afvist: domaenet {domain} ligner {suggestion}. Mente du {suggestion}? Ret adressen og send igen.",
+            "Rejected: the domain {domain} looks like {suggestion}. Did you mean {suggestion}? Correct the address and send again.",
+            REF_LINE,
+        ]));
+        by_rule.insert("retired".to_string(), t("550 5.1.6", &[
+            "Afvist: postkassen {address} er nedlagt. Skriv i stedet til {new_address}.",
+            "Rejected: the mailbox {address} has been retired. Write to {new_address} instead.",
+            REF_LINE,
+        ]));
+        by_rule.insert("retired_no_forward".to_string(), t("550 5.1.6", &[
+            "Afvist: postkassen {address} er nedlagt og har ingen ny adresse. Find den rette modtager og send igen.",
+            "Rejected: the mailbox {address} has been retired and has no forwarding address. Find the right recipient and send again.",
+            REF_LINE,
+        ]));
+        by_rule.insert("unscannable".to_string(), t("550 5.7.1", &[
+            "Afvist: en del af mailen kunne ikke kontrolleres for CPR-numre ({reason}). Send indholdet som almindelig tekst eller via sikker mail.",
+            "Rejected: part of the message could not be checked for CPR numbers ({reason}). Send the content unencrypted and unpacked, or use secure mail.",
+            REF_LINE,
+        ]));
+        by_rule.insert("tempfail".to_string(), t("451 4.7.1", &[
+            "Midlertidig fejl i mailfilteret. Din mailserver proever automatisk igen.",
+            "Temporary failure in the mail filter. Your mail server will retry automatically.",
+            REF_LINE,
+        ]));
+        ReplyTexts { by_rule }
+    }
+}
+
+impl ReplyTexts {
+    pub fn get(&self, rule: &str) -> &ReplyTemplate {
+        self.by_rule.get(rule).unwrap_or_else(|| panic!("no reply template for {rule}"))
+    }
+
+    /// Overrides one rule's template; the class must stay what the rule means
+    /// (a reject stays a reject, a tempfail stays a tempfail).
+    pub fn set(&mut self, rule: &str, tpl: ReplyTemplate) -> Result<(), String> {
+        let Some(old) = self.by_rule.get(rule) else {
+            return Err(format!("unknown reply rule {rule:?}"));
+        };
+        if old.is_permanent() != tpl.is_permanent() {
+            return Err(format!("reply for {rule} must stay a {}xx code", if old.is_permanent() { 5 } else { 4 }));
+        }
+        self.by_rule.insert(rule.to_string(), tpl);
+        Ok(())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &ReplyTemplate)> {
+        self.by_rule.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_render_multiline() {
+        let r = ReplyTexts::default().get("cpr_header").render(&[("ref", "4F1A2B3C")]);
+        let wire = r.to_string();
+        assert!(wire.starts_with("550-5.7.1 Afvist"), "{wire}");
+        assert!(wire.contains("\r\n550 5.7.1 Reference/reference: 4F1A2B3C"), "{wire}");
+        for name in RULES {
+            ReplyTexts::default().get(name);
+        }
+    }
+
+    #[test]
+    fn class_mismatch_and_bad_text_are_refused() {
+        assert!(ReplyTemplate::new("550 4.7.1", vec!["x".into()]).unwrap_err().contains("4.3.5"));
+        assert!(ReplyTemplate::new("250 2.0.0", vec!["x".into()]).is_err());
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["100% sikker".into()]).unwrap_err().contains("%%"));
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["100%% sikker".into()]).is_ok());
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["blåbær".into()]).is_err());
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["a\r\nb".into()]).is_err());
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["{cpr}".into()]).is_err());
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["x".repeat(981)]).is_err());
+    }
+
+    #[test]
+    fn values_are_made_wire_safe() {
+        let tpl = ReplyTemplate::new("550 5.1.6", vec!["{address}".into()]).unwrap();
+        assert_eq!(tpl.render(&[("address", "a%b@æ.dk")]).lines[0], "a%%b@?.dk");
+        let long = "x".repeat(2000);
+        assert_eq!(tpl.render(&[("address", &long)]).lines[0].len(), MAX_LINE);
+    }
+
+    #[test]
+    fn overrides_keep_their_class() {
+        let mut r = ReplyTexts::default();
+        assert!(r.set("tempfail", ReplyTemplate::new("550 5.7.1", vec!["x".into()]).unwrap()).is_err());
+        assert!(r.set("cpr_body", ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()).is_ok());
+        assert!(r.set("nope", ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()).is_err());
+    }
+}
