@@ -117,7 +117,7 @@ impl Inspector {
             let f = unscannable_finding("message", &format!("message larger than {} bytes", limits.max_message_bytes));
             return self.unscannable_verdict(vec![f], &reference);
         }
-        let extracted = extract::extract(raw, &Limits { max_depth: limits.max_depth, max_parts: limits.max_parts });
+        let extracted = extract::extract(raw, &Limits::from(limits));
 
         let mut hits: Vec<(&Segment, CprHit)> = Vec::new();
         for seg in &extracted.segments {

@@ -64,7 +64,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 16, max_parts: 2_000 }
+        Limits::from(&crate::config::LimitSettings::default())
+    }
+}
+
+impl From<&crate::config::LimitSettings> for Limits {
+    fn from(l: &crate::config::LimitSettings) -> Self {
+        Limits { max_depth: l.max_depth, max_parts: l.max_parts }
     }
 }
 
