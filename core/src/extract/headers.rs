@@ -9,23 +9,95 @@ use mail_parser::Header;
 
 /// Exact names (lower case) of headers that are never scanned.
 const STRUCTURAL: &[&str] = &[
-    "received", "message-id", "references", "in-reply-to", "dkim-signature", "domainkey-signature",
-    "authentication-results", "received-spf", "date", "return-path", "content-type",
-    "content-transfer-encoding", "content-id", "content-disposition", "mime-version", "delivered-to",
-    "x-original-to", "resent-message-id", "resent-date", "thread-index", "x-mailer", "user-agent",
-    "x-mimeole", "x-msmail-priority", "x-priority", "precedence", "errors-to", "sender",
-    "x-beenthere", "x-mailman-version", "x-virus-scanned", "x-originating-ip", "x-uidl", "status",
-    "x-status", "x-keywords", "lines", "content-length", "x-face", "face", "autocrypt",
-    "openpgp", "x-received", "feedback-id", "x-mailgun-variables", "x-sg-eid", "x-sg-id",
+    "received",
+    "message-id",
+    "references",
+    "in-reply-to",
+    "dkim-signature",
+    "domainkey-signature",
+    "authentication-results",
+    "received-spf",
+    "date",
+    "return-path",
+    "content-type",
+    "content-transfer-encoding",
+    "content-id",
+    "content-disposition",
+    "mime-version",
+    "delivered-to",
+    "x-original-to",
+    "resent-message-id",
+    "resent-date",
+    "thread-index",
+    "x-mailer",
+    "user-agent",
+    "x-mimeole",
+    "x-msmail-priority",
+    "x-priority",
+    "precedence",
+    "errors-to",
+    "sender",
+    "x-beenthere",
+    "x-mailman-version",
+    "x-virus-scanned",
+    "x-originating-ip",
+    "x-uidl",
+    "status",
+    "x-status",
+    "x-keywords",
+    "lines",
+    "content-length",
+    "x-face",
+    "face",
+    "autocrypt",
+    "openpgp",
+    "x-received",
+    "feedback-id",
+    "x-mailgun-variables",
+    "x-sg-eid",
+    "x-sg-id",
 ];
 
 /// Prefixes (lower case) of structural header families.
 const STRUCTURAL_PREFIXES: &[&str] = &[
-    "arc-", "x-spam", "list-", "x-ms-", "x-microsoft-", "x-google-", "x-gm-", "x-forefront-",
-    "x-exchange-", "x-originatororg", "x-proofpoint", "x-ironport", "x-barracuda", "x-mimecast",
-    "x-amazon", "x-ses-", "x-pm-", "x-me-", "x-apple-", "x-yahoo", "x-ymail", "x-aol", "x-mc-",
-    "x-cm", "x-dspam", "x-asg-", "x-virus", "x-antivirus", "x-original-", "x-provags", "x-ui-",
-    "x-mail-", "x-msg-", "x-envelope-", "x-rcpt", "x-return-", "x-account", "x-loop",
+    "arc-",
+    "x-spam",
+    "list-",
+    "x-ms-",
+    "x-microsoft-",
+    "x-google-",
+    "x-gm-",
+    "x-forefront-",
+    "x-exchange-",
+    "x-originatororg",
+    "x-proofpoint",
+    "x-ironport",
+    "x-barracuda",
+    "x-mimecast",
+    "x-amazon",
+    "x-ses-",
+    "x-pm-",
+    "x-me-",
+    "x-apple-",
+    "x-yahoo",
+    "x-ymail",
+    "x-aol",
+    "x-mc-",
+    "x-cm",
+    "x-dspam",
+    "x-asg-",
+    "x-virus",
+    "x-antivirus",
+    "x-original-",
+    "x-provags",
+    "x-ui-",
+    "x-mail-",
+    "x-msg-",
+    "x-envelope-",
+    "x-rcpt",
+    "x-return-",
+    "x-account",
+    "x-loop",
 ];
 
 pub fn is_structural(name: &str) -> bool {
@@ -41,8 +113,16 @@ pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted) {
             continue;
         }
         if let Some(text) = header_text(&h.value) {
-            let kind = if name.eq_ignore_ascii_case("subject") { SegmentKind::Subject } else { SegmentKind::Header };
-            out.segments.push(Segment { kind, location: format!("{prefix}header:{name}"), text });
+            let kind = if name.eq_ignore_ascii_case("subject") {
+                SegmentKind::Subject
+            } else {
+                SegmentKind::Header
+            };
+            out.segments.push(Segment {
+                kind,
+                location: format!("{prefix}header:{name}"),
+                text,
+            });
         }
     }
 }

@@ -1,12 +1,29 @@
 //! Turns a raw message into the texts to match against, each with a location.
 //!
-//! Decoding is done once by mail-parser (RFC 2047/2231, transfer encodings,
-//! charsets); this module walks the MIME tree, decides which headers are
-//! human-readable, labels every piece of text and notes what it could not read.
+//! Decoding of the MIME layer is done once by mail-parser (RFC 2047/2231,
+//! transfer encodings, charsets). This module walks the MIME tree, decides
+//! which headers are human-readable, hands attachments to the format
+//! extractors (one module per format), labels every piece of text and notes
+//! what it could not read. Every extractor runs under the shared [`Limits`]:
+//! nesting depth, part and entry counts, inflated bytes, PDF pages and a
+//! deadline, each exceeded limit an [`Unscannable`] entry.
 
+mod attach;
 mod headers;
+mod html;
+mod odf;
+mod ooxml;
+mod pdf;
+mod sniff;
+mod text;
+mod xml;
+mod zip;
+
+use std::time::{Duration, Instant};
 
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+
+pub use html::html_to_text;
 
 /// What a piece of text is, which decides the policy that applies to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +51,8 @@ impl SegmentKind {
 #[derive(Clone, Debug)]
 pub struct Segment {
     pub kind: SegmentKind,
-    /// `header:Subject`, `body:text/plain`, `message:1/body:text/plain` …
+    /// `header:Subject`, `body:text/plain`, `message:1/body:text/plain`,
+    /// `attachment:rapport.docx:word/document.xml` …
     pub location: String,
     pub text: String,
 }
@@ -58,8 +76,22 @@ pub struct Extracted {
 /// Limits that keep hostile input bounded.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Largest raw message extracted at all.
+    pub max_message_bytes: u64,
+    /// Nesting of messages and archives inside each other.
     pub max_depth: usize,
+    /// MIME parts, counted over the whole message including nested ones.
     pub max_parts: usize,
+    /// Entries read from one ZIP container (also DOCX/XLSX/ODF).
+    pub max_zip_entries: usize,
+    /// Bytes inflated from archives and PDF streams, over the whole message.
+    pub max_uncompressed_bytes: u64,
+    /// Inflated size / compressed size above which an entry is a bomb.
+    pub max_compression_ratio: u64,
+    /// Pages read from one PDF.
+    pub max_pdf_pages: usize,
+    /// Wall-clock budget for extracting one message.
+    pub timeout: Duration,
 }
 
 impl Default for Limits {
@@ -70,76 +102,290 @@ impl Default for Limits {
 
 impl From<&crate::config::LimitSettings> for Limits {
     fn from(l: &crate::config::LimitSettings) -> Self {
-        Limits { max_depth: l.max_depth, max_parts: l.max_parts }
+        Limits {
+            max_message_bytes: l.max_message_bytes,
+            max_depth: l.max_depth,
+            max_parts: l.max_parts,
+            max_zip_entries: l.max_zip_entries,
+            max_uncompressed_bytes: l.max_uncompressed_bytes,
+            max_compression_ratio: l.max_compression_ratio,
+            max_pdf_pages: l.max_pdf_pages,
+            timeout: Duration::from_secs(l.scan_timeout_seconds),
+        }
+    }
+}
+
+const MAX_UNSCANNABLE: usize = 256;
+
+/// State shared by every extractor while one message is walked.
+pub(crate) struct Ctx<'a> {
+    pub limits: &'a Limits,
+    deadline: Instant,
+    timed_out: bool,
+    parts: usize,
+    parts_exceeded: bool,
+    entries: usize,
+    entries_exceeded: bool,
+    /// Bytes inflated so far (archives, PDF streams, nested base64 mails).
+    pub inflated: u64,
+    pub out: Extracted,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(limits: &'a Limits) -> Self {
+        Ctx {
+            limits,
+            deadline: Instant::now() + limits.timeout,
+            timed_out: false,
+            parts: 0,
+            parts_exceeded: false,
+            entries: 0,
+            entries_exceeded: false,
+            inflated: 0,
+            out: Extracted::default(),
+        }
+    }
+
+    pub fn unscannable(&mut self, location: &str, reason: impl Into<String>) {
+        // Hostile input can fail in many places; a few hundred reasons are
+        // enough to judge it and keep memory bounded.
+        if self.out.unscannable.len() >= MAX_UNSCANNABLE {
+            return;
+        }
+        self.out.unscannable.push(Unscannable {
+            location: location.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn push(&mut self, kind: SegmentKind, location: String, text: String) {
+        if !text.trim().is_empty() {
+            self.out.segments.push(Segment {
+                kind,
+                location,
+                text,
+            });
+        }
+    }
+
+    /// True once the extraction deadline has passed; records it once.
+    pub fn expired(&mut self, location: &str) -> bool {
+        if self.timed_out {
+            return true;
+        }
+        if Instant::now() >= self.deadline {
+            self.timed_out = true;
+            let secs = self.limits.timeout.as_secs();
+            self.unscannable(location, format!("extraction took longer than {secs} s"));
+        }
+        self.timed_out
+    }
+
+    /// Counts one more part or entry; false (recorded once) past the limit.
+    pub fn count_part(&mut self, location: &str) -> bool {
+        self.parts += 1;
+        if self.parts > self.limits.max_parts {
+            if !self.parts_exceeded {
+                self.parts_exceeded = true;
+                let max = self.limits.max_parts;
+                self.unscannable(location, format!("more than {max} MIME parts"));
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Counts one more archive entry (over all archives of the message);
+    /// false (recorded once) past the limit.
+    pub fn count_entry(&mut self, location: &str) -> bool {
+        self.entries += 1;
+        if self.entries > self.limits.max_zip_entries {
+            if !self.entries_exceeded {
+                self.entries_exceeded = true;
+                let max = self.limits.max_zip_entries;
+                self.unscannable(location, format!("more than {max} archive entries"));
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Bytes that may still be inflated.
+    pub fn budget_left(&self) -> u64 {
+        self.limits
+            .max_uncompressed_bytes
+            .saturating_sub(self.inflated)
+    }
+
+    /// False (recorded) when `depth` is past the nesting limit.
+    pub fn depth_ok(&mut self, depth: usize, location: &str) -> bool {
+        if depth > self.limits.max_depth {
+            let max = self.limits.max_depth;
+            self.unscannable(location, format!("nesting deeper than {max}"));
+            return false;
+        }
+        true
     }
 }
 
 /// Extracts every readable text of `raw`.
 pub fn extract(raw: &[u8], limits: &Limits) -> Extracted {
-    let mut out = Extracted::default();
-    match MessageParser::default().parse(raw) {
-        Some(msg) => walk_message(&msg, "", 0, limits, &mut out),
-        None => out.unscannable.push(Unscannable {
-            location: "message".into(),
-            reason: "not a parseable RFC 5322 message".into(),
-        }),
+    let mut ctx = Ctx::new(limits);
+    if raw.len() as u64 > limits.max_message_bytes {
+        let max = limits.max_message_bytes;
+        ctx.unscannable("message", format!("message larger than {max} bytes"));
+        return ctx.out;
     }
-    out
+    match MessageParser::default().parse(raw) {
+        Some(msg) => walk_message(&msg, "", 0, &mut ctx),
+        None => ctx.unscannable("message", "not a parseable RFC 5322 message"),
+    }
+    ctx.out
 }
 
-fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, limits: &Limits, out: &mut Extracted) {
-    if depth > limits.max_depth {
-        out.unscannable.push(Unscannable {
-            location: format!("{prefix}message"),
-            reason: format!("nesting deeper than {}", limits.max_depth),
-        });
+/// Parses bytes that claim to be a mail (an .eml attachment, a message/rfc822
+/// part mail-parser left as binary) and walks it under `prefix`.
+pub(crate) fn walk_raw_message(raw: &[u8], prefix: &str, depth: usize, ctx: &mut Ctx<'_>) {
+    if !ctx.depth_ok(depth, &format!("{prefix}message")) {
         return;
     }
-    headers::collect(msg.root_part().headers(), prefix, out);
-    if msg.parts.len() > limits.max_parts {
-        out.unscannable.push(Unscannable {
-            location: format!("{prefix}message"),
-            reason: format!("more than {} MIME parts", limits.max_parts),
-        });
+    match MessageParser::default().parse(raw) {
+        Some(msg) => walk_message(&msg, prefix, depth, ctx),
+        None => ctx.unscannable(
+            &format!("{prefix}message"),
+            "not a parseable RFC 5322 message",
+        ),
+    }
+}
+
+fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>) {
+    if !ctx.depth_ok(depth, &format!("{prefix}message")) {
         return;
     }
+    headers::collect(msg.root_part().headers(), prefix, &mut ctx.out);
     let mut nested = 0;
     for (idx, part) in msg.parts.iter().enumerate() {
-        let ctype = content_type_of(part);
-        if is_encrypted(part) {
-            out.encrypted = true;
+        let here = format!("{prefix}part:{idx}");
+        if ctx.expired(&here) || !ctx.count_part(&here) {
+            return;
         }
-        if let Some(name) = part.attachment_name() {
-            out.segments.push(Segment {
-                kind: SegmentKind::Header,
-                location: format!("{prefix}filename:{name}"),
-                text: name.to_string(),
-            });
+        let ctype = content_type_of(part);
+        match protection_of(part) {
+            Protection::Encrypted => ctx.out.encrypted = true,
+            Protection::OpaqueSigned => {
+                ctx.unscannable(&here, "S/MIME opaque-signed content is not unpacked");
+            }
+            Protection::None => {}
+        }
+        let name = part.attachment_name().map(str::to_string);
+        if let Some(name) = &name {
+            ctx.push(
+                SegmentKind::Header,
+                format!("{prefix}filename:{name}"),
+                name.clone(),
+            );
         }
         if idx > 0 {
-            headers::collect_part(part.headers(), prefix, idx, out);
+            headers::collect_part(part.headers(), prefix, idx, &mut ctx.out);
         }
+        let is_attachment = name.is_some() || is_disposition_attachment(part);
         match &part.body {
-            PartType::Text(text) => out.segments.push(body_segment(part, prefix, &ctype, text.to_string())),
-            PartType::Html(html) => out.segments.push(body_segment(part, prefix, &ctype, html_to_text(html))),
+            PartType::Text(text) => {
+                let text = if ctype == "text/html" {
+                    html_to_text(text)
+                } else {
+                    text.to_string()
+                };
+                push_body(
+                    ctx,
+                    prefix,
+                    &ctype,
+                    name.as_deref(),
+                    is_attachment,
+                    idx,
+                    text,
+                );
+            }
+            PartType::Html(html) => {
+                push_body(
+                    ctx,
+                    prefix,
+                    &ctype,
+                    name.as_deref(),
+                    is_attachment,
+                    idx,
+                    html_to_text(html),
+                );
+            }
             PartType::Message(inner) => {
                 nested += 1;
-                walk_message(inner, &format!("{prefix}message:{nested}/"), depth + 1, limits, out);
+                walk_message(inner, &format!("{prefix}message:{nested}/"), depth + 1, ctx);
             }
-            PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
+            PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                let label = name.clone().unwrap_or_else(|| format!("part{idx}"));
+                if ctype == "message/rfc822" || ctype == "message/global" {
+                    nested += 1;
+                    walk_raw_message(bytes, &format!("{prefix}message:{nested}/"), depth + 1, ctx);
+                    continue;
+                }
+                if matches!(
+                    protection_of(part),
+                    Protection::Encrypted | Protection::OpaqueSigned
+                ) || ctype == "application/pgp-encrypted"
+                    || ctype == "application/pgp-signature"
+                    || ctype == "application/pkcs7-signature"
+                    || ctype == "application/x-pkcs7-signature"
+                {
+                    continue;
+                }
+                let charset = part
+                    .content_type()
+                    .and_then(|c| c.attribute("charset"))
+                    .map(str::to_string);
+                let file = attach::File {
+                    bytes,
+                    name: &label,
+                    ctype: &ctype,
+                    charset: charset.as_deref(),
+                };
+                attach::scan(
+                    ctx,
+                    &file,
+                    &format!("{prefix}attachment:{label}"),
+                    depth + 1,
+                );
+            }
+            PartType::Multipart(_) => {}
         }
     }
 }
 
-fn body_segment(part: &mail_parser::MessagePart<'_>, prefix: &str, ctype: &str, text: String) -> Segment {
-    match part.attachment_name() {
-        Some(name) => Segment {
-            kind: SegmentKind::Attachment,
-            location: format!("{prefix}attachment:{name}"),
+fn push_body(
+    ctx: &mut Ctx<'_>,
+    prefix: &str,
+    ctype: &str,
+    name: Option<&str>,
+    is_attachment: bool,
+    idx: usize,
+    text: String,
+) {
+    if is_attachment {
+        let label = name
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("part{idx}"));
+        ctx.push(
+            SegmentKind::Attachment,
+            format!("{prefix}attachment:{label}"),
             text,
-        },
-        None => Segment { kind: SegmentKind::Body, location: format!("{prefix}body:{ctype}"), text },
+        );
+    } else {
+        ctx.push(SegmentKind::Body, format!("{prefix}body:{ctype}"), text);
     }
+}
+
+fn is_disposition_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
+    part.content_disposition()
+        .is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"))
 }
 
 fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
@@ -152,71 +398,32 @@ fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
     }
 }
 
-fn is_encrypted(part: &mail_parser::MessagePart<'_>) -> bool {
-    let Some(ct) = part.content_type() else { return false };
+enum Protection {
+    None,
+    Encrypted,
+    OpaqueSigned,
+}
+
+fn protection_of(part: &mail_parser::MessagePart<'_>) -> Protection {
+    let Some(ct) = part.content_type() else {
+        return Protection::None;
+    };
     let sub = ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase();
     let ty = ct.c_type.to_ascii_lowercase();
     if ty == "multipart" && sub == "encrypted" {
-        return true;
+        return Protection::Encrypted;
     }
     if ty == "application" && (sub == "pkcs7-mime" || sub == "x-pkcs7-mime") {
-        let smime = ct.attribute("smime-type").unwrap_or("enveloped-data");
-        return smime.eq_ignore_ascii_case("enveloped-data") || smime.eq_ignore_ascii_case("authenveloped-data");
-    }
-    false
-}
-
-/// Minimal HTML to text: tags become spaces, common entities are decoded.
-fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    let mut rest = html;
-    while let Some(c) = rest.chars().next() {
-        let len = c.len_utf8();
-        if in_tag {
-            if c == '>' {
-                in_tag = false;
-                out.push(' ');
-            }
-        } else if c == '<' {
-            in_tag = true;
-        } else if c == '&' {
-            if let Some(end) = rest[..rest.len().min(12)].find(';') {
-                if let Some(decoded) = decode_entity(&rest[1..end]) {
-                    out.push(decoded);
-                    rest = &rest[end + 1..];
-                    continue;
-                }
-            }
-            out.push('&');
-        } else {
-            out.push(c);
-        }
-        rest = &rest[len..];
-    }
-    out
-}
-
-fn decode_entity(name: &str) -> Option<char> {
-    if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => num.parse().ok()?,
+        let smime = ct
+            .attribute("smime-type")
+            .unwrap_or("enveloped-data")
+            .to_ascii_lowercase();
+        return match smime.as_str() {
+            "signed-data" | "certs-only" => Protection::OpaqueSigned,
+            _ => Protection::Encrypted,
         };
-        return char::from_u32(code);
     }
-    Some(match name {
-        "nbsp" => '\u{a0}',
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "ndash" => '\u{2013}',
-        "mdash" => '\u{2014}',
-        "shy" => '\u{ad}',
-        _ => return None,
-    })
+    Protection::None
 }
 
 /// Flattens a decoded header value into the text a person would read.
@@ -255,13 +462,11 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer
 SGVqIHZlcmRlbg==\r\n";
         let x = extract(raw, &Limits::default());
         assert_eq!(find(&x, "header:Subject").unwrap().text, "Sag om borger");
-        assert_eq!(find(&x, "body:text/plain").unwrap().text.trim(), "Hej verden");
+        assert_eq!(
+            find(&x, "body:text/plain").unwrap().text.trim(),
+            "Hej verden"
+        );
         assert!(find(&x, "header:Received").is_none());
-    }
-
-    #[test]
-    fn html_entities_and_tags() {
-        assert_eq!(html_to_text("<p>a&nbsp;b</p>&#45;"), " a\u{a0}b -");
     }
 
     #[test]
@@ -269,5 +474,15 @@ SGVqIHZlcmRlbg==\r\n";
         let raw = b"From: a@b.dk\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
 Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\r\n";
         assert!(extract(raw, &Limits::default()).encrypted);
+    }
+
+    #[test]
+    fn oversized_message_is_unscannable() {
+        let limits = Limits {
+            max_message_bytes: 10,
+            ..Limits::default()
+        };
+        let x = extract(b"Subject: hello there\r\n\r\nbody\r\n", &limits);
+        assert!(x.unscannable[0].reason.contains("larger than 10"));
     }
 }

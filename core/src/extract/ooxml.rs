@@ -1,0 +1,296 @@
+//! DOCX, XLSX and PPTX: every XML part that holds text a person wrote
+//! (body, headers, footers, footnotes, comments, slides, notes, sheets,
+//! shared strings, document properties), and embedded files recursively.
+//!
+//! Spreadsheets get one treatment of their own: cells are resolved against
+//! the shared strings and laid out row by row, and a 9-digit number in a
+//! column headed "CPR" gets back the leading zero Excel dropped when the
+//! column was typed as a number.
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use super::attach::{self, File};
+use super::zip::Archive;
+use super::{xml, Ctx, SegmentKind};
+
+/// XML parts that hold layout, not text.
+const SKIP_PARTS: &[&str] = &[
+    "[Content_Types].xml",
+    "styles.xml",
+    "stylesWithEffects.xml",
+    "fontTable.xml",
+    "settings.xml",
+    "webSettings.xml",
+    "numbering.xml",
+    "presProps.xml",
+    "viewProps.xml",
+    "tableStyles.xml",
+    "calcChain.xml",
+    "app.xml",
+];
+const SKIP_DIRS: &[&str] = &[
+    "theme/",
+    "slideLayouts/",
+    "slideMasters/",
+    "printerSettings/",
+    "_rels/",
+    "media/",
+];
+
+pub fn scan(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, depth: usize) {
+    let names = archive.names.clone();
+    let mut shared: Option<SharedStrings> = None;
+    if let Some(i) = archive.index_of("xl/sharedStrings.xml") {
+        let loc = format!("{location}:xl/sharedStrings.xml");
+        if ctx.count_entry(&loc) {
+            if let Ok(bytes) = archive.read(ctx, i) {
+                shared = Some(shared_strings(&bytes));
+            }
+        }
+    }
+    for (i, name) in names.iter().enumerate() {
+        let loc = format!("{location}:{name}");
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if name.ends_with('/')
+            || name == "xl/sharedStrings.xml"
+            || SKIP_PARTS.contains(&base)
+            || SKIP_DIRS.iter().any(|d| name.contains(d))
+        {
+            continue;
+        }
+        let is_xml = name.ends_with(".xml");
+        let embedded = name.contains("/embeddings/");
+        if !is_xml && !embedded {
+            continue;
+        }
+        if !ctx.count_entry(&loc) {
+            return;
+        }
+        let Ok(bytes) = archive.read(ctx, i) else {
+            continue;
+        };
+        if embedded && !is_xml {
+            let entry = File {
+                bytes: &bytes,
+                name: base,
+                ctype: "",
+                charset: None,
+            };
+            attach::scan(ctx, &entry, &loc, depth + 1);
+            continue;
+        }
+        let (text, err) = if name.starts_with("xl/worksheets/") {
+            sheet_text(&bytes, shared.as_mut())
+        } else {
+            xml::part_text(&bytes)
+        };
+        if let Some(err) = err {
+            ctx.unscannable(&loc, err);
+        }
+        ctx.push(SegmentKind::Attachment, loc, text);
+    }
+    // Shared strings no sheet referred to are still text in the file.
+    if let Some(shared) = shared {
+        let rest: Vec<&str> = shared
+            .strings
+            .iter()
+            .zip(&shared.used)
+            .filter(|(_, u)| !**u)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        if !rest.is_empty() {
+            ctx.push(
+                SegmentKind::Attachment,
+                format!("{location}:xl/sharedStrings.xml"),
+                rest.join("\n"),
+            );
+        }
+    }
+}
+
+struct SharedStrings {
+    strings: Vec<String>,
+    used: Vec<bool>,
+}
+
+fn shared_strings(bytes: &[u8]) -> SharedStrings {
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().check_end_names = false;
+    let mut strings = Vec::new();
+    let mut cur = String::new();
+    let (mut in_t, mut in_rph) = (false, false);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                "si" => cur.clear(),
+                "t" => in_t = true,
+                "rPh" => in_rph = true,
+                _ => {}
+            },
+            Ok(Event::End(e)) => match e.local_name().as_ref() {
+                "si" => strings.push(std::mem::take(&mut cur)),
+                "t" => in_t = false,
+                "rPh" => in_rph = false,
+                _ => {}
+            },
+            Ok(Event::Text(t)) if in_t && !in_rph => cur.push_str(&t.xml10_content()),
+            Ok(Event::GeneralRef(r)) if in_t && !in_rph => push_ref(&mut cur, &r),
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    let used = vec![false; strings.len()];
+    SharedStrings { strings, used }
+}
+
+fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        out.push(c);
+        return;
+    }
+    out.push_str(match r.xml10_content().as_ref() {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    });
+}
+
+/// Does a header cell say the column holds CPR numbers?
+fn is_cpr_header(text: &str) -> bool {
+    let t: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    t.contains("cpr") || t.contains("personnummer") || t.contains("personnr")
+}
+
+/// Column letters of a cell reference ("AB12" → "AB").
+fn column_of(reference: &str) -> String {
+    reference
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect()
+}
+
+/// A numeric cell value that is a CPR number with its leading zero lost.
+fn restore_leading_zero(value: &str) -> Option<String> {
+    let int = value.strip_suffix(".0").unwrap_or(value);
+    (int.len() == 9 && int.bytes().all(|b| b.is_ascii_digit())).then(|| format!("0{int}"))
+}
+
+/// One worksheet as text: a line per row, a tab between cells.
+fn sheet_text(bytes: &[u8], mut shared: Option<&mut SharedStrings>) -> (String, Option<String>) {
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().check_end_names = false;
+    let mut out = String::new();
+    // Column letters → the header text that called it a CPR column.
+    let mut cpr_columns: Vec<(String, String)> = Vec::new();
+    let (mut col, mut ty, mut value) = (String::new(), String::new(), String::new());
+    let (mut in_v, mut in_t) = (false, false);
+    let mut row_has_cells = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                "c" => {
+                    value.clear();
+                    col.clear();
+                    ty.clear();
+                    for a in e.attributes().flatten() {
+                        let v = a.value.to_string();
+                        match a.key.local_name().as_ref() {
+                            "r" => col = column_of(&v),
+                            "t" => ty = v,
+                            _ => {}
+                        }
+                    }
+                }
+                "v" => in_v = true,
+                "t" => in_t = true,
+                _ => {}
+            },
+            Ok(Event::End(e)) => match e.local_name().as_ref() {
+                "v" => in_v = false,
+                "t" => in_t = false,
+                "c" => {
+                    let text = match ty.as_str() {
+                        "s" => match (value.trim().parse::<usize>(), shared.as_deref_mut()) {
+                            (Ok(i), Some(s)) if i < s.strings.len() => {
+                                s.used[i] = true;
+                                s.strings[i].clone()
+                            }
+                            _ => String::new(),
+                        },
+                        "" | "n" => match cpr_columns.iter().find(|(c, _)| *c == col) {
+                            Some((_, header)) => match restore_leading_zero(value.trim()) {
+                                Some(v) => format!("{header} {v}"),
+                                None => value.clone(),
+                            },
+                            None => value.clone(),
+                        },
+                        _ => value.clone(),
+                    };
+                    if is_cpr_header(&text)
+                        && !col.is_empty()
+                        && !cpr_columns.iter().any(|(c, _)| *c == col)
+                    {
+                        cpr_columns.push((col.clone(), text.trim().to_string()));
+                    }
+                    if row_has_cells {
+                        out.push('\t');
+                    }
+                    out.push_str(&text);
+                    row_has_cells = true;
+                }
+                "row" => {
+                    out.push('\n');
+                    row_has_cells = false;
+                }
+                _ => {}
+            },
+            Ok(Event::Text(t)) if in_v || in_t => value.push_str(&t.xml10_content()),
+            Ok(Event::GeneralRef(r)) if in_v || in_t => push_ref(&mut value, &r),
+            Ok(Event::Eof) => return (out, None),
+            Err(e) => return (out, Some(format!("broken XML: {e}"))),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpr_column_gets_leading_zero_back() {
+        let mut shared = SharedStrings {
+            strings: vec!["CPR-nr".into(), "Navn".into()],
+            used: vec![false; 2],
+        };
+        let sheet = br#"<worksheet><sheetData>
+            <row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>
+            <row r="2"><c r="A2"><v>101650000</v></c><c r="B2" t="inlineStr"><is><t>Jens</t></is></c></row>
+            <row r="3"><c r="A3"><v>2410851337</v></c><c r="B3"><v>123456789</v></c></row>
+            </sheetData></worksheet>"#;
+        let (t, err) = sheet_text(sheet, Some(&mut shared));
+        assert!(err.is_none());
+        assert_eq!(
+            t,
+            "CPR-nr\tNavn\nCPR-nr 0101650000\tJens\n2410851337\t123456789\n"
+        );
+        assert!(shared.used.iter().all(|u| *u));
+    }
+
+    #[test]
+    fn headers() {
+        assert!(is_cpr_header("CPR-nummer"));
+        assert!(is_cpr_header("Personnr."));
+        assert!(!is_cpr_header("Telefon"));
+        assert_eq!(restore_leading_zero("101650000"), Some("0101650000".into()));
+        assert_eq!(restore_leading_zero("1016500001"), None);
+    }
+}
