@@ -49,7 +49,9 @@ impl Date {
     }
 
     pub fn is_valid(&self) -> bool {
-        (1..=12).contains(&self.month) && self.day >= 1 && self.day <= days_in_month(self.year, self.month)
+        (1..=12).contains(&self.month)
+            && self.day >= 1
+            && self.day <= days_in_month(self.year, self.month)
     }
 }
 
@@ -98,7 +100,13 @@ pub fn century_year(yy: u32, seventh: u8) -> i32 {
 /// Modulus-11 check with weights 4,3,2,7,6,5,4,3,2,1.
 pub fn mod11_ok(digits: &[u8; 10]) -> bool {
     const W: [u32; 10] = [4, 3, 2, 7, 6, 5, 4, 3, 2, 1];
-    digits.iter().zip(W).map(|(&d, w)| u32::from(d) * w).sum::<u32>() % 11 == 0
+    digits
+        .iter()
+        .zip(W)
+        .map(|(&d, w)| u32::from(d) * w)
+        .sum::<u32>()
+        % 11
+        == 0
 }
 
 /// What the validator learned about a candidate.
@@ -123,7 +131,11 @@ pub fn validate(digits: &[u8; 10], today: Date) -> Option<Validated> {
     if !birth.is_valid() || birth > today {
         return None;
     }
-    Some(Validated { birth, mod11: mod11_ok(digits), replacement })
+    Some(Validated {
+        birth,
+        mod11: mod11_ok(digits),
+        replacement,
+    })
 }
 
 #[cfg(test)]
@@ -156,9 +168,15 @@ mod tests {
         assert!(v.mod11);
         assert_eq!(v.birth, Date::new(1985, 10, 24));
         assert!(validate(&d("290200-4001"), TODAY).is_some(), "29 Feb 2000");
-        assert!(validate(&d("290200-0006"), TODAY).is_none(), "1900 not leap");
+        assert!(
+            validate(&d("290200-0006"), TODAY).is_none(),
+            "1900 not leap"
+        );
         assert_eq!(validate(&d("311237-9001"), TODAY).unwrap().birth.year, 1937);
-        assert!(validate(&d("010157-5004"), TODAY).is_none(), "2057 is in the future");
+        assert!(
+            validate(&d("010157-5004"), TODAY).is_none(),
+            "2057 is in the future"
+        );
         assert!(validate(&d("320185-1337"), TODAY).is_none());
         assert!(validate(&d("241385-1337"), TODAY).is_none());
         assert!(!validate(&d("241085-1338"), TODAY).unwrap().mod11);
