@@ -149,7 +149,11 @@ impl<'a> Ctx<'a> {
     pub fn unscannable(&mut self, location: &str, reason: impl Into<String>) {
         // Hostile input can fail in many places; a few hundred reasons are
         // enough to judge it and keep memory bounded.
-        if self.out.unscannable.len() >= MAX_UNSCANNABLE {
+        // Past the cap only a reason not seen yet is kept.
+        let reason = reason.into();
+        if self.out.unscannable.len() >= MAX_UNSCANNABLE
+            && self.out.unscannable.iter().any(|u| u.reason == reason)
+        {
             return;
         }
         self.out.unscannable.push(Unscannable {
@@ -236,9 +240,9 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Extracted {
         ctx.unscannable("message", format!("message larger than {max} bytes"));
         return ctx.out;
     }
-    match MessageParser::default().parse(raw) {
-        Some(msg) => walk_message(&msg, "", 0, &mut ctx),
-        None => ctx.unscannable("message", "not a parseable RFC 5322 message"),
+    match parse(raw) {
+        Ok(msg) => walk_message(&msg, "", 0, &mut ctx),
+        Err(reason) => ctx.unscannable("message", reason),
     }
     ctx.out
 }
@@ -249,12 +253,20 @@ pub(crate) fn walk_raw_message(raw: &[u8], prefix: &str, depth: usize, ctx: &mut
     if !ctx.depth_ok(depth, &format!("{prefix}message")) {
         return;
     }
-    match MessageParser::default().parse(raw) {
-        Some(msg) => walk_message(&msg, prefix, depth, ctx),
-        None => ctx.unscannable(
-            &format!("{prefix}message"),
-            "not a parseable RFC 5322 message",
-        ),
+    match parse(raw) {
+        Ok(msg) => walk_message(&msg, prefix, depth, ctx),
+        Err(reason) => ctx.unscannable(&format!("{prefix}message"), reason),
+    }
+}
+
+/// mail-parser behind `catch_unwind`: some malformed boundaries trip an
+/// arithmetic overflow check inside it (seen on the real-mail corpus in
+/// debug builds), which must cost an `unscannable`, not the process.
+fn parse(raw: &[u8]) -> Result<Message<'_>, &'static str> {
+    match std::panic::catch_unwind(|| MessageParser::default().parse(raw)) {
+        Ok(Some(msg)) => Ok(msg),
+        Ok(None) => Err("not a parseable RFC 5322 message"),
+        Err(_) => Err("the MIME parser failed on malformed structure"),
     }
 }
 
