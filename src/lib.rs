@@ -1,0 +1,13 @@
+//! The `cpr-milter` daemon and command-line front ends: thin glue between the
+//! pure inspection core (`cpr-milter-core`), the milter protocol (indymilter),
+//! syslog and the file system.
+
+pub mod audit;
+pub mod cli;
+pub mod logging;
+pub mod milter;
+pub mod redact;
+pub mod scan;
+pub mod settings;
+
+pub use milter::{run, Shared};

@@ -1,0 +1,364 @@
+//! indymilter callbacks: per-connection and per-message state, one handler
+//! per milter stage. Every stage gets a reply (no "no reply" flags are
+//! negotiated: skipped replies stall Postfix on delayed ACKs, DESIGN §5).
+//! Inspection runs off the async threads under a timeout; anything that goes
+//! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
+
+use crate::audit::{self, AuditContext};
+use cpr_milter_core::envelope::bare_address;
+use cpr_milter_core::reply::Reply;
+use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
+use indymilter::{
+    Callbacks, Context, EomContext, Listener, MacroStage, NegotiateContext, SetErrorReply,
+    SocketInfo, Status,
+};
+use std::ffi::{CStr, CString};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// State shared by all connections: the current inspector (swapped on
+/// reload) and the limit on concurrent inspections.
+pub struct Shared {
+    inspector: RwLock<Arc<Inspector>>,
+    permits: Semaphore,
+}
+
+impl Shared {
+    pub fn new(inspector: Inspector) -> Arc<Self> {
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Arc::new(Shared {
+            inspector: RwLock::new(Arc::new(inspector)),
+            permits: Semaphore::new(cpus * 2),
+        })
+    }
+
+    /// The configuration new transactions start with.
+    pub fn current(&self) -> Arc<Inspector> {
+        self.inspector
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Swaps in a new configuration; transactions in flight keep theirs.
+    pub fn replace(&self, inspector: Inspector) {
+        *self.inspector.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(inspector);
+    }
+}
+
+/// Per-connection state.
+#[derive(Default)]
+struct Session {
+    client_name: Option<String>,
+    client_ip: Option<IpAddr>,
+    /// Not an SMTP session (Postfix non_smtpd_milters / sendmail(1)).
+    local: bool,
+    tx: Option<Transaction>,
+}
+
+/// Per-message state, created at MAIL.
+struct Transaction {
+    inspector: Arc<Inspector>,
+    sender: String,
+    auth: Option<String>,
+    recipients: Vec<String>,
+    queue_id: Option<String>,
+    message: Vec<u8>,
+    /// Bytes beyond the size cap were not kept.
+    truncated: bool,
+}
+
+fn macro_value(macros: &indymilter::Macros, name: &str) -> Option<String> {
+    let key = CString::new(name).ok()?;
+    macros
+        .get(&key)
+        .map(|v| v.to_string_lossy().into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn lossy(s: &CStr) -> String {
+    s.to_string_lossy().into_owned()
+}
+
+impl Session {
+    fn envelope(&self, tx: &Transaction) -> Envelope {
+        Envelope {
+            client_ip: self.client_ip,
+            client_name: self.client_name.clone(),
+            auth_user: tx.auth.clone(),
+            sender: tx.sender.clone(),
+            recipients: tx.recipients.clone(),
+            queue_id: tx.queue_id.clone(),
+            local_submission: self.local,
+        }
+    }
+}
+
+fn audit_cx<'a>(session: &'a Session, tx: &'a Transaction) -> AuditContext<'a> {
+    AuditContext {
+        queue_id: tx.queue_id.as_deref(),
+        sender: &tx.sender,
+        recipients: &tx.recipients,
+        client_name: session.client_name.as_deref(),
+        client_addr: session.client_ip.map(|i| i.to_string()),
+        auth: tx.auth.as_deref(),
+    }
+}
+
+/// Puts `reply` on the context; an unusable reply degrades to a tempfail
+/// with Postfix's own text rather than to an accept.
+fn set_reply(reply: &mut indymilter::SmtpReply, r: &Reply) -> Status {
+    let status = if r.is_permanent() {
+        Status::Reject
+    } else {
+        Status::Tempfail
+    };
+    match reply.set_error_reply(&r.code, Some(&r.xcode), r.lines.iter().map(String::as_str)) {
+        Ok(()) => status,
+        Err(e) => {
+            log::error!("reply could not be set ({e}); answering tempfail");
+            Status::Tempfail
+        }
+    }
+}
+
+fn status_for(v: &Verdict, reply: &mut indymilter::SmtpReply) -> Status {
+    match (v.action, &v.reply) {
+        (Action::Accept, _) => Status::Accept,
+        (_, Some(r)) => set_reply(reply, r),
+        (Action::Reject, None) => Status::Reject,
+        (Action::Tempfail, None) => Status::Tempfail,
+    }
+}
+
+fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
+    let eom_shared = shared.clone();
+    Callbacks::new()
+        .on_negotiate(|cx: &mut NegotiateContext<Session>, _, _| {
+            Box::pin(async move {
+                let m = &mut cx.requested_macros;
+                m.insert(MacroStage::Connect, c"j {daemon_name}".into());
+                m.insert(MacroStage::Helo, c"{tls_version} {cipher}".into());
+                m.insert(MacroStage::Mail, c"i {auth_authen} {mail_addr}".into());
+                m.insert(MacroStage::Rcpt, c"i {rcpt_addr}".into());
+                m.insert(MacroStage::Eom, c"i".into());
+                Status::Continue
+            })
+        })
+        .on_connect(
+            |cx: &mut Context<Session>, hostname: CString, socket: SocketInfo| {
+                Box::pin(async move {
+                    let mut s = Session {
+                        client_name: Some(lossy(&hostname)),
+                        ..Default::default()
+                    };
+                    match socket {
+                        // Postfix's cleanup (non_smtpd_milters) reports a client
+                        // with port 0: mail from sendmail(1), not an SMTP session.
+                        SocketInfo::Inet(addr) => {
+                            s.client_ip = Some(addr.ip());
+                            s.local = addr.port() == 0;
+                        }
+                        SocketInfo::Unix(_) | SocketInfo::Unknown => s.local = true,
+                    }
+                    cx.data = Some(s);
+                    Status::Continue
+                })
+            },
+        )
+        .on_helo(|_, _| Box::pin(async { Status::Continue }))
+        .on_mail(move |cx: &mut Context<Session>, args: Vec<CString>| {
+            let shared = shared.clone();
+            Box::pin(async move {
+                let Some(session) = cx.data.as_mut() else {
+                    return Status::Tempfail;
+                };
+                let sender = args
+                    .first()
+                    .map(|a| bare_address(&lossy(a)))
+                    .unwrap_or_default();
+                session.tx = Some(Transaction {
+                    inspector: shared.current(),
+                    sender,
+                    auth: macro_value(&cx.macros, "{auth_authen}"),
+                    recipients: Vec::new(),
+                    queue_id: macro_value(&cx.macros, "i"),
+                    message: Vec::new(),
+                    truncated: false,
+                });
+                Status::Continue
+            })
+        })
+        .on_rcpt(|cx: &mut Context<Session>, args: Vec<CString>| {
+            Box::pin(async move {
+                let Some(session) = cx.data.as_mut() else {
+                    return Status::Tempfail;
+                };
+                let queue_id = macro_value(&cx.macros, "i");
+                let local = session.local;
+                let Some(tx) = session.tx.as_mut() else {
+                    return Status::Tempfail;
+                };
+                if queue_id.is_some() {
+                    tx.queue_id = queue_id;
+                }
+                let rcpt = args
+                    .first()
+                    .map(|a| bare_address(&lossy(a)))
+                    .unwrap_or_default();
+                // Mail from sendmail(1) cannot be refused per recipient:
+                // the recipient rules run at end of message instead.
+                if local {
+                    tx.recipients.push(rcpt);
+                    return Status::Continue;
+                }
+                let tx = session.tx.as_ref().expect("checked above");
+                let v = tx.inspector.check_recipient(&session.envelope(tx), &rcpt);
+                if let Some(line) =
+                    audit::rcpt_line(&audit_cx(session, tx), &v, tx.inspector.config().mode)
+                {
+                    log::info!(target: "audit", "{line}");
+                }
+                let status = match (v.action, &v.reply) {
+                    (Action::Accept, _) => Status::Continue,
+                    (_, Some(r)) => set_reply(&mut cx.reply, r),
+                    _ => Status::Reject,
+                };
+                if status == Status::Continue {
+                    session
+                        .tx
+                        .as_mut()
+                        .expect("checked above")
+                        .recipients
+                        .push(rcpt);
+                }
+                status
+            })
+        })
+        .on_data(|_| Box::pin(async { Status::Continue }))
+        .on_header(|cx: &mut Context<Session>, name: CString, value: CString| {
+            Box::pin(async move {
+                if let Some(tx) = cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
+                    let mut line =
+                        Vec::with_capacity(name.as_bytes().len() + value.as_bytes().len() + 4);
+                    line.extend_from_slice(name.as_bytes());
+                    line.extend_from_slice(b": ");
+                    line.extend_from_slice(value.as_bytes());
+                    line.extend_from_slice(b"\r\n");
+                    append(tx, &line);
+                }
+                Status::Continue
+            })
+        })
+        .on_eoh(|cx: &mut Context<Session>| {
+            Box::pin(async move {
+                if let Some(tx) = cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
+                    append(tx, b"\r\n");
+                }
+                Status::Continue
+            })
+        })
+        .on_body(|cx: &mut Context<Session>, chunk| {
+            Box::pin(async move {
+                if let Some(tx) = cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
+                    append(tx, &chunk);
+                }
+                Status::Continue
+            })
+        })
+        .on_eom(move |cx: &mut EomContext<Session>| {
+            let shared = eom_shared.clone();
+            Box::pin(async move { end_of_message(cx, &shared).await })
+        })
+        .on_abort(|cx: &mut Context<Session>| {
+            Box::pin(async move {
+                if let Some(s) = cx.data.as_mut() {
+                    s.tx = None;
+                }
+                Status::Continue
+            })
+        })
+        .on_close(|_| Box::pin(async { Status::Continue }))
+}
+
+/// Buffers message bytes up to one byte past the size limit, so the core
+/// still sees that the limit was exceeded without us holding the excess.
+fn append(tx: &mut Transaction, bytes: &[u8]) {
+    let cap = tx
+        .inspector
+        .config()
+        .limits
+        .max_message_bytes
+        .saturating_add(1) as usize;
+    let room = cap.saturating_sub(tx.message.len());
+    if bytes.len() > room {
+        tx.truncated = true;
+    }
+    tx.message
+        .extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
+    let queue_id = macro_value(&cx.macros, "i");
+    let Some(session) = cx.data.as_mut() else {
+        return Status::Tempfail;
+    };
+    let Some(mut tx) = session.tx.take() else {
+        log::error!("end of message without a transaction; answering tempfail");
+        return Status::Tempfail;
+    };
+    if queue_id.is_some() {
+        tx.queue_id = queue_id;
+    }
+    let env = session.envelope(&tx);
+    let inspector = tx.inspector.clone();
+    let timeout = Duration::from_secs(inspector.config().limits.scan_timeout_seconds);
+    let message = std::mem::take(&mut tx.message);
+
+    let verdict = match tokio::time::timeout(timeout, shared.permits.acquire()).await {
+        Err(_) | Ok(Err(_)) => inspector.tempfail(
+            &env,
+            "internal.overload",
+            "no inspection slot free within the scan timeout",
+        ),
+        Ok(Ok(_permit)) => {
+            let (insp, e) = (inspector.clone(), env.clone());
+            let job = tokio::task::spawn_blocking(move || insp.inspect_message(&e, &message));
+            match tokio::time::timeout(timeout, job).await {
+                Ok(Ok(v)) => v,
+                Ok(Err(join)) => {
+                    log::error!("inspection failed: {join}");
+                    inspector.tempfail(&env, "internal.error", "inspection failed")
+                }
+                Err(_) => inspector.tempfail(
+                    &env,
+                    "internal.timeout",
+                    "inspection exceeded limits.scan_timeout_seconds",
+                ),
+            }
+        }
+    };
+    if let Some(line) = audit::eom_line(&audit_cx(session, &tx), &verdict, inspector.config().mode)
+    {
+        log::info!(target: "audit", "{line}");
+    }
+    status_for(&verdict, &mut cx.reply)
+}
+
+/// Serves milter connections on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: impl Listener,
+    shared: Arc<Shared>,
+    shutdown: impl Future,
+) -> std::io::Result<()> {
+    let config = indymilter::Config {
+        max_connections: 256,
+        ..Default::default()
+    };
+    indymilter::run(listener, callbacks(shared), config, shutdown).await
+}
