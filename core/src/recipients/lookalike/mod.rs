@@ -97,7 +97,7 @@ impl LookalikeChecker {
         {
             return None;
         }
-        let recipient = Name::parse(&ascii)?;
+        let recipient = Name::from_canonical(ascii)?;
         self.protected
             .iter()
             .filter_map(|p| {

@@ -20,15 +20,19 @@ pub struct Name {
     pub compact: Vec<String>,
     /// Skeleton of the public suffix, e.g. `dk` or `co.uk`.
     pub suffix: String,
-    /// Number of labels in the public suffix.
-    pub suffix_labels: usize,
+    /// The suffix with dots and hyphens removed, e.g. `dk` or `couk`.
+    pub compact_suffix: String,
 }
 
 impl Name {
     /// Parses `domain` (any case, Unicode or punycode). `None` when it has no
     /// label in front of its public suffix (`dk`, `co.uk`) or is not a name.
     pub fn parse(domain: &str) -> Option<Name> {
-        let ascii = normalise::canonical(domain);
+        Name::from_canonical(normalise::canonical(domain))
+    }
+
+    /// As [`Name::parse`], for a name already in canonical form.
+    pub fn from_canonical(ascii: String) -> Option<Name> {
         if ascii.is_empty() || ascii.split('.').any(str::is_empty) {
             return None;
         }
@@ -51,6 +55,7 @@ impl Name {
         let compact = variants.iter().map(|v| v.replace('-', "")).collect();
         let label = variants.iter().map(|v| v.chars().collect()).collect();
         let suffix = labels[at + 1..].join(".");
+        let compact_suffix = suffix.replace(['.', '-'], "");
         Some(Name {
             ascii,
             registrable,
@@ -58,7 +63,7 @@ impl Name {
             label,
             compact,
             suffix,
-            suffix_labels,
+            compact_suffix,
         })
     }
 
@@ -85,7 +90,7 @@ mod tests {
 
         let n = Name::parse("kommune-nyborg.co.uk").unwrap();
         assert_eq!(n.suffix, "co.uk");
-        assert_eq!(n.suffix_labels, 2);
+        assert_eq!(n.compact_suffix, "couk");
         assert_eq!(n.compact, vec!["kommunenyborg".to_string()]);
     }
 

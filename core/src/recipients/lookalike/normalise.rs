@@ -14,6 +14,13 @@ use unicode_normalization::UnicodeNormalization;
 /// Names that IDNA rejects are kept as given, lower-cased.
 pub fn canonical(domain: &str) -> String {
     let d = domain.trim().trim_end_matches('.');
+    if d.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !has_ace_label(d)
+    {
+        // Plain ASCII: IDNA would only lower-case it.
+        return d.to_ascii_lowercase();
+    }
     match idna::domain_to_ascii(d) {
         Ok(ascii) if !ascii.is_empty() => ascii,
         _ => d.to_lowercase(),
@@ -22,12 +29,22 @@ pub fn canonical(domain: &str) -> String {
 
 /// The Unicode form of a canonical (ASCII) domain, labels unchanged in number.
 pub fn unicode(ascii: &str) -> String {
+    if !has_ace_label(ascii) {
+        return ascii.to_string();
+    }
     let (uni, result) = idna::domain_to_unicode(ascii);
     if result.is_ok() && uni.split('.').count() == ascii.split('.').count() {
         uni
     } else {
         ascii.to_string()
     }
+}
+
+/// Whether any label is punycode (`xn--`, any case).
+fn has_ace_label(domain: &str) -> bool {
+    domain
+        .split('.')
+        .any(|l| l.len() >= 4 && l[..4].eq_ignore_ascii_case("xn--"))
 }
 
 /// How the Danish letters æ, ø and å are spelled out. Both spellings are in
@@ -174,6 +191,9 @@ mod tests {
     #[test]
     fn canonical_is_lower_case_punycode() {
         assert_eq!(canonical("Nyborg.DK."), "nyborg.dk");
+        assert_eq!(canonical("XN--hillerd-v1a.dk"), "xn--hillerd-v1a.dk");
+        assert_eq!(canonical("Hillerød.dk"), "xn--hillerd-v1a.dk");
+        assert_eq!(unicode("nyborg.dk"), "nyborg.dk");
         assert_eq!(canonical("hillerød.dk"), "xn--hillerd-v1a.dk");
         assert_eq!(unicode("xn--hillerd-v1a.dk"), "hillerød.dk");
     }

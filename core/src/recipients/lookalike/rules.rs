@@ -123,11 +123,10 @@ fn embedded(r: &Name, p: &Name) -> bool {
     {
         return true;
     }
-    let joined_suffix = p.suffix.replace(['.', '-'], "");
     r.compact.iter().any(|c| {
-        p.compact.iter().any(|pc| {
-            c.len() > pc.len() && c.strip_prefix(pc.as_str()) == Some(joined_suffix.as_str())
-        })
+        p.compact
+            .iter()
+            .any(|pc| c.strip_prefix(pc.as_str()) == Some(p.compact_suffix.as_str()))
     })
 }
 
