@@ -14,6 +14,12 @@ mod rules;
 use name::Name;
 pub use rules::Rule;
 
+/// The lower-case ASCII (punycode) form of a domain, safe to quote in an SMTP
+/// reply even when the recipient domain was given in Unicode (SMTPUTF8).
+pub fn ascii_form(domain: &str) -> String {
+    normalise::canonical(domain)
+}
+
 /// A recipient domain that imitates a protected one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lookalike {
@@ -155,6 +161,9 @@ mod tests {
         assert_eq!(c.check("xn--hillerd-v1a.dk"), None);
         assert_eq!(c.check("hillerød.dk"), None);
         assert_eq!(c.check("hillerod.dk").map(|l| l.reason), Some("skeleton"));
+        let ascii = ascii_form("Nybørg.dk");
+        assert!(ascii.is_ascii() && ascii.starts_with("xn--"), "{ascii}");
+        assert_eq!(normalise::unicode(&ascii), "nybørg.dk");
     }
 
     #[test]
