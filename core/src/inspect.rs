@@ -76,7 +76,9 @@ impl Inspector {
             .flatten()
         {
             let (domain, look) = hit;
-            let reply = self.config.replies.get("lookalike").render(&[("domain", &domain), ("suggestion", &look.suggestion), ("ref", &reference)]);
+            // An internationalised domain goes into the reply in its ASCII (punycode) form.
+            let shown = crate::recipients::lookalike::ascii_form(&domain);
+            let reply = self.config.replies.get("lookalike").render(&[("domain", &shown), ("suggestion", &look.suggestion), ("ref", &reference)]);
             ("recipient.lookalike", reply, format!("{} of {}", look.reason, look.suggestion))
         } else {
             return accept;
