@@ -41,7 +41,7 @@ impl Milter {
     fn try_start(extra_yaml: &str) -> Result<Milter, String> {
         let tempdir = tempfile::Builder::new()
             .prefix("cpr-e2e-milter.")
-            .tempdir()
+            .tempdir_in(super::shared_tmp())
             .map_err(|e| format!("tempdir: {e}"))?;
         let root = tempdir.path().to_path_buf();
         let port = free_port();

@@ -82,8 +82,57 @@ pub fn pid_alive(pid: u32) -> bool {
     }
 }
 
+/// Where test instances live: `CPR_E2E_TMPDIR`, else `/tmp` (world
+/// traversable, so the unprivileged Postfix daemons can reach their files).
+pub fn shared_tmp() -> std::path::PathBuf {
+    std::env::var_os("CPR_E2E_TMPDIR")
+        .map(Into::into)
+        .unwrap_or_else(|| "/tmp".into())
+}
+
 /// Keep temporary directories after the test (for debugging) when
 /// `CPR_E2E_KEEP=1` is set.
 pub fn keep_tempdirs() -> bool {
     std::env::var_os("CPR_E2E_KEEP").is_some_and(|v| v == "1")
+}
+
+/// Standard base64 (RFC 4648) with padding, for building test messages.
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(super::base64(plain.as_bytes()), encoded);
+        }
+    }
 }

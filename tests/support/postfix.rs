@@ -83,9 +83,11 @@ impl Postfix {
     }
 
     fn try_start(options: &Options) -> Result<Postfix, String> {
+        // Not $TMPDIR: it may sit under a directory (e.g. /root) that the
+        // unprivileged Postfix daemons cannot traverse.
         let tempdir = tempfile::Builder::new()
             .prefix("cpr-e2e-postfix.")
-            .tempdir()
+            .tempdir_in(super::shared_tmp())
             .map_err(|e| format!("tempdir: {e}"))?;
         let root = tempdir.path().to_path_buf();
         let token = root
