@@ -142,20 +142,28 @@ fn machine_field(b: &[u8], start: usize) -> bool {
     }
 }
 
-/// `+45 2410851337`, `(+45) 2410851337`
+/// `+45 2410851337`, `(+45) 2410851337`, `0045 2410851337`
 fn phone_prefix(b: &[u8], start: usize) -> bool {
     let mut i = start;
     while i > 0 && b[i - 1] == b' ' {
         i -= 1;
     }
+    if i == start {
+        return false;
+    }
     if i > 0 && b[i - 1] == b')' {
         i -= 1;
     }
     let digits_end = i;
-    while i > 0 && b[i - 1].is_ascii_digit() && digits_end - i < 4 {
+    while i > 0 && b[i - 1].is_ascii_digit() && digits_end - i < 5 {
         i -= 1;
     }
-    (1..=3).contains(&(digits_end - i)) && i > 0 && b[i - 1] == b'+'
+    let code = &b[i..digits_end];
+    let bounded = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+    let plus = (1..=3).contains(&code.len()) && i > 0 && matches!(b[i - 1], b'+');
+    let zeros =
+        (3..=5).contains(&code.len()) && code.starts_with(b"00") && code[2] != b'0' && bounded;
+    plus || zeros
 }
 
 /// Gathers the facts for the number at `start..end`.
@@ -230,6 +238,7 @@ mod tests {
         assert!(!machine_field(b"CPR: 1503121006", 5));
         assert!(phone_prefix(b"Tlf. +45 2410851337", 9));
         assert!(phone_prefix(b"(+45) 2410851337", 6));
+        assert!(phone_prefix(b"0045 2410851337", 5));
         assert!(!phone_prefix(b"Sag 2410851337", 4));
     }
 }
