@@ -12,7 +12,10 @@ use cpr_milter_core::{Envelope, Inspector};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {
-    let path = format!("{}/../fixtures/extract/bench-1mb.eml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../fixtures/extract/bench-1mb.eml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let raw = std::fs::read(&path).expect("benchmark mail");
     let yaml = "listen: inet:127.0.0.1:8899\norganisation:\n  domains: [nyborg.dk]\n";
     let inspector = Inspector::new(cpr_milter_core::config::parse(yaml, "bench").unwrap(), None);
@@ -29,7 +32,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| inspector.inspect_message(black_box(&env), black_box(&raw)))
     });
     let limits = Limits::default();
-    group.bench_function("extract only 1.2 MB mail", |b| b.iter(|| extract(black_box(&raw), &limits)));
+    group.bench_function("extract only 1.2 MB mail", |b| {
+        b.iter(|| extract(black_box(&raw), &limits))
+    });
     group.finish();
 }
 

@@ -158,7 +158,7 @@ impl<'a> Ctx<'a> {
         }
         self.out.unscannable.push(Unscannable {
             location: location.to_string(),
-            reason: reason.into(),
+            reason,
         });
     }
 

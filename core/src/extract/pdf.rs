@@ -130,15 +130,14 @@ fn page_text(content: &Content, encodings: &BTreeMap<Vec<u8>, Encoding<'_>>) -> 
             "BT" => line_y = None,
             "ET" => newline(&mut out),
             "T*" => newline(&mut out),
-            "Td" | "TD" => {
+            "Td" | "TD"
                 if op
                     .operands
                     .get(1)
                     .and_then(number)
-                    .is_some_and(|dy| dy.abs() > 0.01)
-                {
-                    newline(&mut out);
-                }
+                    .is_some_and(|dy| dy.abs() > 0.01) =>
+            {
+                newline(&mut out);
             }
             "Tm" => {
                 let y = op.operands.get(5).and_then(number);
