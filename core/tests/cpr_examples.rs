@@ -167,6 +167,8 @@ fn labelled_exception_needs_a_hyphen_and_a_real_date() {
     expect("Personnummer 241085-1338", Some(High));
     expect("cpr nr. 241085-1338", Some(High));
     expect("Hans CPR er 241085-1338", Some(High));
+    expect("CPR-nr.:\u{00A0}241085-1338", Some(High));
+    expect("CPR\u{00AD}-nr.: 241085-1338", Some(High));
     // A keyword further away only makes a failing number MEDIUM.
     expect(
         "CPR oplyses ikke, men sagen har nr. 241085-1338",

@@ -4,6 +4,7 @@
 //! without allocating.
 
 use super::keywords::{KeywordMatch, KeywordSet};
+use super::normalise::normalise;
 
 /// Window sizes in characters (DESIGN §3: ~40 before, 20 after).
 pub const BEFORE_CHARS: usize = 40;
@@ -178,12 +179,14 @@ pub fn facts<'k>(
     let lo = chars_before(b, start, BEFORE_CHARS);
     let hi = chars_after(b, end, AFTER_CHARS);
     let pos = positive
-        .last(b, lo, start)
-        .or_else(|| positive.first(b, end, hi));
-    let labelled = pos.is_some_and(|m| m.end <= start && directly_before(&b[m.end..start]));
+        .last(text, lo, start)
+        .or_else(|| positive.first(text, end, hi));
+    let labelled = pos.is_some_and(|m| {
+        m.end <= start && directly_before(normalise(&text[m.end..start]).as_bytes())
+    });
     let neg = negative
-        .last(b, line_start(b, lo, start), start)
-        .or_else(|| negative.first(b, end, line_end(b, end, hi)));
+        .last(text, line_start(b, lo, start), start)
+        .or_else(|| negative.first(text, end, line_end(b, end, hi)));
     let (url, email) = url_or_email(b, start, end);
     Facts {
         positive: pos,

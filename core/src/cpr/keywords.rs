@@ -6,6 +6,7 @@
 //! "ocean" nor `ts` inside "lets". Longer ones match anywhere, so Danish
 //! compounds work: `ordre` in "kundeordrenummer", `konto` in "bankkonto".
 
+use super::normalise::{self, NChar};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
 /// One keyword occurrence, in original byte offsets.
@@ -26,10 +27,10 @@ pub struct KeywordSet {
     names: Vec<String>,
 }
 
-/// Letters of any script count as word characters (bytes >= 0x80 are parts
-/// of non-ASCII letters in practice).
-fn wordy(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b >= 0x80
+/// Letters of any script (and `_`, `+`) count as word characters; soft
+/// hyphens, zero-width characters and no-break spaces do not.
+fn wordy(c: Option<NChar>) -> bool {
+    c == Some(NChar::Glued)
 }
 
 fn capitalised(s: &str) -> String {
@@ -90,18 +91,18 @@ impl KeywordSet {
     /// rule (judged against the whole text, not just the window).
     pub fn matches<'s, 't>(
         &'s self,
-        text: &'t [u8],
+        text: &'t str,
         lo: usize,
         hi: usize,
     ) -> impl Iterator<Item = KeywordMatch<'s>> + use<'s, 't> {
         self.ac.iter().flat_map(move |ac| {
-            ac.find_iter(Input::new(text).range(lo..hi))
+            ac.find_iter(Input::new(text.as_bytes()).range(lo..hi))
                 .filter_map(move |m| {
                     let (idx, whole) = self.patterns[m.pattern().as_usize()];
                     if whole {
-                        let before = m.start().checked_sub(1).map(|i| text[i]);
-                        let after = text.get(m.end()).copied();
-                        if before.is_some_and(wordy) || after.is_some_and(wordy) {
+                        let before = normalise::prev(text, m.start()).map(|p| p.0);
+                        let after = normalise::next(text, m.end()).map(|n| n.0);
+                        if wordy(before) || wordy(after) {
                             return None;
                         }
                     }
@@ -116,12 +117,12 @@ impl KeywordSet {
 
     /// The match in `text[lo..hi]` that ends last (nearest to a number that
     /// follows the window).
-    pub fn last(&self, text: &[u8], lo: usize, hi: usize) -> Option<KeywordMatch<'_>> {
+    pub fn last(&self, text: &str, lo: usize, hi: usize) -> Option<KeywordMatch<'_>> {
         self.matches(text, lo, hi).last()
     }
 
     /// The first match in `text[lo..hi]`.
-    pub fn first(&self, text: &[u8], lo: usize, hi: usize) -> Option<KeywordMatch<'_>> {
+    pub fn first(&self, text: &str, lo: usize, hi: usize) -> Option<KeywordMatch<'_>> {
         self.matches(text, lo, hi).next()
     }
 }
@@ -135,8 +136,7 @@ mod tests {
     }
 
     fn found(s: &KeywordSet, t: &str) -> Option<String> {
-        s.first(t.as_bytes(), 0, t.len())
-            .map(|m| m.keyword.to_string())
+        s.first(t, 0, t.len()).map(|m| m.keyword.to_string())
     }
 
     #[test]
@@ -155,13 +155,15 @@ mod tests {
         assert_eq!(found(&s, "lets go"), None);
         assert_eq!(found(&s, "{\"ts\": 1}"), Some("ts".into()));
         assert_eq!(found(&s, "EAN-nr"), Some("ean".into()));
+        assert_eq!(found(&s, "EAN\u{00AD}"), Some("ean".into()));
+        assert_eq!(found(&s, "øean"), None);
         assert_eq!(found(&s, "Kundeordrenummer"), Some("ordre".into()));
     }
 
     #[test]
     fn window_limits_and_last() {
         let s = set(&["cpr", "tlf"]);
-        let t = b"tlf 1 cpr 2 tlf";
+        let t = "tlf 1 cpr 2 tlf";
         assert_eq!(s.last(t, 0, 11).unwrap().keyword, "cpr");
         assert!(s.first(t, 4, 5).is_none());
         assert!(set(&[]).first(t, 0, t.len()).is_none());
