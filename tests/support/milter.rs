@@ -25,9 +25,16 @@ impl Milter {
     /// Starts the milter with a minimal config (`listen`, the organisation's
     /// domains, log to stderr) plus `extra_yaml` (more top-level keys).
     pub fn start(extra_yaml: &str) -> Milter {
+        Milter::start_with("", extra_yaml)
+    }
+
+    /// Like `start`, with `organisation` added inside the `organisation:`
+    /// mapping (lines indented by two spaces, e.g.
+    /// `"  partner_domains: [fredericia.dk]\n"`).
+    pub fn start_with(organisation: &str, extra_yaml: &str) -> Milter {
         let mut last_error = String::new();
         for attempt in 1..=START_ATTEMPTS {
-            match Milter::try_start(extra_yaml) {
+            match Milter::try_start(organisation, extra_yaml) {
                 Ok(m) => return m,
                 Err(e) => {
                     eprintln!("milter start attempt {attempt} failed: {e}");
@@ -38,19 +45,14 @@ impl Milter {
         panic!("could not start cpr-milter: {last_error}");
     }
 
-    fn try_start(extra_yaml: &str) -> Result<Milter, String> {
+    fn try_start(organisation: &str, extra_yaml: &str) -> Result<Milter, String> {
         let tempdir = tempfile::Builder::new()
             .prefix("cpr-e2e-milter.")
             .tempdir_in(super::shared_tmp())
             .map_err(|e| format!("tempdir: {e}"))?;
         let root = tempdir.path().to_path_buf();
         let port = free_port();
-        let config = format!(
-            "listen: inet:127.0.0.1:{port}\n\
-             organisation:\n  domains: [{ORG_DOMAIN}]\n\
-             log:\n  destination: stderr\n\
-             {extra_yaml}"
-        );
+        let config = config_text(port, organisation, extra_yaml);
         let config_path = root.join("milter.yaml");
         fs::write(&config_path, config).map_err(|e| format!("write config: {e}"))?;
         let stderr = fs::File::create(root.join("milter.stderr"))
@@ -84,6 +86,57 @@ impl Milter {
                 m.log()
             )),
         }
+    }
+
+    /// The daemon's process id (while it runs).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends SIGHUP: the daemon reloads its config file.
+    pub fn reload(&self) {
+        let pid = self.pid().expect("cpr-milter is running");
+        assert!(pid_alive(pid), "cpr-milter {pid} is gone:\n{}", self.log());
+        signal(pid, "HUP");
+    }
+
+    /// Replaces the config file (same `listen` and log settings) with
+    /// `organisation` and `extra_yaml` as for `start_with`. Written to a
+    /// temporary file and renamed, so a reload never reads half a file.
+    pub fn rewrite_config(&self, organisation: &str, extra_yaml: &str) {
+        self.write_config_raw(&config_text(self.port, organisation, extra_yaml));
+    }
+
+    /// Replaces the config file with `text` as given (e.g. a broken file).
+    pub fn write_config_raw(&self, text: &str) {
+        let tmp = self.root.join("milter.yaml.new");
+        fs::write(&tmp, text).expect("write new config");
+        fs::rename(&tmp, self.config_path()).expect("rename new config into place");
+    }
+
+    /// The config text `start_with(organisation, extra_yaml)` would write
+    /// for this milter's port.
+    pub fn config_text(&self, organisation: &str, extra_yaml: &str) -> String {
+        config_text(self.port, organisation, extra_yaml)
+    }
+
+    /// How many times `needle` occurs in the log so far.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log().matches(needle).count()
+    }
+
+    /// Waits (bounded) until `needle` occurs at least `n` times in the log.
+    pub fn wait_log_count(&self, needle: &str, n: usize, timeout: Duration) -> String {
+        poll(timeout, || {
+            let log = self.log();
+            (log.matches(needle).count() >= n).then_some(log)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "milter log has fewer than {n} {needle:?} after {timeout:?}:\n{}",
+                self.log()
+            )
+        })
     }
 
     fn exited(&mut self) -> Option<std::process::ExitStatus> {
@@ -142,6 +195,19 @@ impl Milter {
             let _ = child.wait();
         }
     }
+}
+
+/// The generated config: `listen` on `port`, the organisation's domain plus
+/// `organisation` (indented lines inside the mapping), log to stderr, then
+/// `extra_yaml` (top-level keys).
+pub fn config_text(port: u16, organisation: &str, extra_yaml: &str) -> String {
+    format!(
+        "listen: inet:127.0.0.1:{port}\n\
+         organisation:\n  domains: [{ORG_DOMAIN}]\n\
+         {organisation}\
+         log:\n  destination: stderr\n\
+         {extra_yaml}"
+    )
 }
 
 impl Drop for Milter {

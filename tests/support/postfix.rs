@@ -22,6 +22,7 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const START_ATTEMPTS: usize = 3;
+const SENDMAIL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How to configure the instance.
 #[derive(Clone, Debug, Default)]
@@ -270,6 +271,70 @@ impl Postfix {
         })
     }
 
+    /// Submits `message` without SMTP, the way a local program does: this
+    /// instance's `sendmail -C ETC -f FROM -t -i` (recipients from the To/Cc
+    /// headers), which hands it to postdrop; the `pickup` service then feeds
+    /// it to cleanup, where `non_smtpd_milters` apply. Returns sendmail's
+    /// output when it exits 0 within the timeout.
+    pub fn sendmail(&self, from: &str, message: &[u8]) -> Result<String, String> {
+        use std::io::Write;
+        let mut child = Command::new(sendmail_command())
+            .arg("-C")
+            .arg(self.config_dir())
+            .args(["-f", from, "-t", "-i"])
+            .env("MAIL_CONFIG", self.config_dir())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("spawn sendmail: {e}"))?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let written = stdin.write_all(message);
+        drop(stdin);
+        let status = poll(SENDMAIL_TIMEOUT, || child.try_wait().ok().flatten());
+        let Some(status) = status else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "sendmail did not finish within {SENDMAIL_TIMEOUT:?}"
+            ));
+        };
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("sendmail output: {e}"))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        written.map_err(|e| format!("writing to sendmail: {e}; output: {text}"))?;
+        if status.success() {
+            Ok(text)
+        } else {
+            Err(format!("sendmail exited with {status}: {text}"))
+        }
+    }
+
+    /// The instance's master.cf as written.
+    pub fn master_cf(&self) -> String {
+        read_lossy(&self.config_dir().join("master.cf"))
+    }
+
+    /// Waits (bounded) until `needle` occurs at least `n` times in the
+    /// maillog; returns the log.
+    pub fn wait_maillog_count(&self, needle: &str, n: usize, timeout: Duration) -> String {
+        poll(timeout, || {
+            let log = self.maillog();
+            (log.matches(needle).count() >= n).then_some(log)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "maillog has fewer than {n} {needle:?} after {timeout:?}:\n{}",
+                self.maillog()
+            )
+        })
+    }
+
     /// The Maildir that receives all mail for `INBOX_DOMAIN`.
     pub fn maildir(&self) -> PathBuf {
         self.root.join("mail/inbox")
@@ -371,6 +436,14 @@ fn postfix_command() -> &'static str {
         "/usr/sbin/postfix"
     } else {
         "postfix"
+    }
+}
+
+fn sendmail_command() -> &'static str {
+    if Path::new("/usr/sbin/sendmail").exists() {
+        "/usr/sbin/sendmail"
+    } else {
+        "sendmail"
     }
 }
 

@@ -296,8 +296,39 @@ impl Outcome {
 /// server is still willing; QUIT at the end. Stops at the first refusal of
 /// EHLO, MAIL or DATA. Panics on I/O errors (a test failure).
 pub fn send_mail(port: u16, from: &str, rcpts: &[&str], message: &[u8]) -> Outcome {
-    let mut c =
-        Client::connect(port).unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e}"));
+    try_send_mail(port, from, rcpts, message).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A transaction that failed below SMTP (connect error, I/O error,
+/// timeout, connection closed): the error and the transcript so far.
+#[derive(Debug)]
+pub struct SendError {
+    pub error: io::Error,
+    pub transcript: String,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SMTP I/O error: {}\ntranscript:\n{}",
+            self.error, self.transcript
+        )
+    }
+}
+
+/// Like `send_mail`, but returns connection and I/O errors instead of
+/// panicking, for tests that count them (e.g. from several threads).
+pub fn try_send_mail(
+    port: u16,
+    from: &str,
+    rcpts: &[&str],
+    message: &[u8],
+) -> Result<Outcome, SendError> {
+    let mut c = Client::connect(port).map_err(|e| SendError {
+        error: io::Error::new(e.kind(), format!("connect to 127.0.0.1:{port}: {e}")),
+        transcript: String::new(),
+    })?;
     let run = |c: &mut Client| -> io::Result<Outcome> {
         let ehlo = c.ehlo("client.e2e.test")?;
         let none = Reply {
@@ -335,14 +366,18 @@ pub fn send_mail(port: u16, from: &str, rcpts: &[&str], message: &[u8]) -> Outco
         }
         Ok(outcome)
     };
-    let result = run(&mut c);
-    let mut outcome = match result {
+    let mut outcome = match run(&mut c) {
         Ok(o) => o,
-        Err(e) => panic!("SMTP I/O error: {e}\ntranscript:\n{}", c.transcript_text()),
+        Err(error) => {
+            return Err(SendError {
+                error,
+                transcript: c.transcript_text(),
+            })
+        }
     };
     let _ = c.command("QUIT");
     outcome.transcript = c.transcript_text();
-    outcome
+    Ok(outcome)
 }
 
 #[cfg(test)]
