@@ -10,6 +10,8 @@ use cpr_milter_core::{Action, Finding, RcptVerdict, Verdict};
 #[derive(Clone, Debug, Default)]
 pub struct AuditContext<'a> {
     pub queue_id: Option<&'a str>,
+    /// The milter's own reference, logged as `ref=` when there is no queue id.
+    pub reference: Option<&'a str>,
     pub sender: &'a str,
     pub recipients: &'a [String],
     pub client_name: Option<&'a str>,
@@ -46,6 +48,9 @@ fn push(line: &mut String, key: &str, value: &str) {
 }
 
 fn common(line: &mut String, cx: &AuditContext<'_>) {
+    if let (None, Some(r)) = (cx.queue_id, cx.reference) {
+        push(line, "ref", r);
+    }
     push(line, "from", &format!("<{}>", redact_digits(cx.sender)));
     let rcpts: Vec<String> = cx
         .recipients
@@ -168,6 +173,7 @@ mod tests {
         let rcpts = vec!["b@x.dk".to_string(), "c@y.dk".to_string()];
         let cx = AuditContext {
             queue_id: Some("4F1A2B3C"),
+            reference: Some("M0000000001"),
             sender: "a@nyborg.dk",
             recipients: &rcpts,
             client_name: Some("host"),

@@ -68,6 +68,8 @@ struct Transaction {
     auth: Option<String>,
     recipients: Vec<String>,
     queue_id: Option<String>,
+    /// Our own reference for replies and audit lines before Postfix has a queue id.
+    reference: String,
     message: Vec<u8>,
     /// Bytes beyond the size cap were not kept.
     truncated: bool,
@@ -94,14 +96,31 @@ impl Session {
             sender: tx.sender.clone(),
             recipients: tx.recipients.clone(),
             queue_id: tx.queue_id.clone(),
+            reference: Some(tx.reference.clone()),
             local_submission: self.local,
         }
     }
 }
 
+/// A short, process-unique transaction reference (`M` + 11 hex digits from
+/// the clock and a counter), quoted to the sender when there is no queue id.
+fn new_reference() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "M{:011X}",
+        ((secs & 0xFFFFFFF) << 16 | (n & 0xFFFF)) & 0xFFF_FFFF_FFFF
+    )
+}
+
 fn audit_cx<'a>(session: &'a Session, tx: &'a Transaction) -> AuditContext<'a> {
     AuditContext {
         queue_id: tx.queue_id.as_deref(),
+        reference: Some(&tx.reference),
         sender: &tx.sender,
         recipients: &tx.recipients,
         client_name: session.client_name.as_deref(),
@@ -188,6 +207,7 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                     auth: macro_value(&cx.macros, "{auth_authen}"),
                     recipients: Vec::new(),
                     queue_id: macro_value(&cx.macros, "i"),
+                    reference: new_reference(),
                     message: Vec::new(),
                     truncated: false,
                 });

@@ -314,3 +314,24 @@ async fn oversized_message_is_unscannable_and_policy_decides() {
     );
     m.stop().await;
 }
+
+#[tokio::test]
+async fn rcpt_reject_before_a_queue_id_quotes_the_milters_own_reference() {
+    let m = Milter::start(CONFIG).await;
+    let mut conn = TestConnection::open(m.addr).await.unwrap();
+    conn.connect("client.example", ([10, 1, 2, 3], 40000))
+        .await
+        .unwrap();
+    conn.helo("client.example").await.unwrap();
+    conn.mail(["<jens@nyborg.dk>"]).await.unwrap();
+    let text = reject_text(&conn.rcpt(["<nedlagt@nyborg.dk>"]).await.unwrap());
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with("550 5.1.6 Reference/reference: M"),
+        "{text}"
+    );
+    assert!(!text.contains("NOQUEUE"), "{text}");
+    conn.abort().await.unwrap();
+    conn.close().await.unwrap();
+    m.stop().await;
+}

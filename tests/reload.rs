@@ -10,7 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn config(port: u16, retired: &str) -> String {
@@ -38,30 +42,48 @@ impl Daemon {
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap();
-        let d = Daemon { child, log: log.to_path_buf() };
+        let d = Daemon {
+            child,
+            log: log.to_path_buf(),
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "milter did not start: {}", d.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "milter did not start: {}",
+                d.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         d
     }
 
     fn hup(&self) {
-        let ok = Command::new("kill").args(["-HUP", &self.child.id().to_string()]).status().unwrap().success();
+        let ok = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
         assert!(ok);
     }
 
     fn log_text(&self) -> String {
         let mut s = String::new();
-        std::fs::File::open(&self.log).unwrap().read_to_string(&mut s).unwrap();
+        std::fs::File::open(&self.log)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
         s
     }
 
     fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.log_text().contains(needle) {
-            assert!(Instant::now() < deadline, "no {needle:?} in log:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in log:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -87,22 +109,38 @@ async fn sighup_reloads_good_files_and_refuses_bad_ones() {
     let d = Daemon::start(&cfg, &dir.path().join("stderr.log"), port);
     d.wait_for_log("starting on inet:127.0.0.1");
 
-    assert!(matches!(rcpt_status(port, "a@nyborg.dk").await, Status::Reject { .. }));
+    assert!(matches!(
+        rcpt_status(port, "a@nyborg.dk").await,
+        Status::Reject { .. }
+    ));
     assert_eq!(rcpt_status(port, "b@nyborg.dk").await, Status::Continue);
 
     // A good file: b@ is now retired as well.
-    std::fs::write(&cfg, config(port, "    a@nyborg.dk: ~\n    b@nyborg.dk: c@nyborg.dk\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        config(port, "    a@nyborg.dk: ~\n    b@nyborg.dk: c@nyborg.dk\n"),
+    )
+    .unwrap();
     d.hup();
     d.wait_for_log("configuration reloaded");
-    assert!(matches!(rcpt_status(port, "b@nyborg.dk").await, Status::Reject { .. }));
+    assert!(matches!(
+        rcpt_status(port, "b@nyborg.dk").await,
+        Status::Reject { .. }
+    ));
 
     // A bad file (line 4 has a bad address): refused, old config stays.
     std::fs::write(&cfg, config(port, "    not-an-address: ~\n")).unwrap();
     d.hup();
     d.wait_for_log("reload refused");
     let log = d.log_text();
-    assert!(log.contains("milter.yaml:6:"), "error names file and line:\n{log}");
-    assert!(matches!(rcpt_status(port, "b@nyborg.dk").await, Status::Reject { .. }));
+    assert!(
+        log.contains("milter.yaml:6:"),
+        "error names file and line:\n{log}"
+    );
+    assert!(matches!(
+        rcpt_status(port, "b@nyborg.dk").await,
+        Status::Reject { .. }
+    ));
     assert_eq!(rcpt_status(port, "x@nyborg.dk").await, Status::Continue);
 }
 
@@ -111,12 +149,27 @@ fn check_config_reports_errors_with_position_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.yaml");
     std::fs::write(&cfg, "listen: inet:127.0.0.1:1\nreplies:\n  cpr_header:\n    code: \"550 4.7.1\"\n    text: [x]\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cpr-milter")).args(["check-config", "--config"]).arg(&cfg).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.yaml:4:") && err.contains("4.3.5"), "{err}");
+    assert!(
+        err.contains("bad.yaml:4:") && err.contains("4.3.5"),
+        "{err}"
+    );
 
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("milter.yaml.example");
-    let out = Command::new(env!("CARGO_BIN_EXE_cpr-milter")).args(["check-config", "--config"]).arg(&example).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
+        .args(["check-config", "--config"])
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -24,7 +24,11 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )?;
         } else {
             write!(f, "{}: {}", self.file, self.message)?;
         }
@@ -245,7 +249,10 @@ impl Ctx<'_> {
 /// Parses and validates YAML text. `file` is only used in error messages.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
         let msg = e.to_string();
         let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
         let hint = if first.contains("unknown field") {
@@ -255,23 +262,45 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         } else {
             None
         };
-        ConfigError { file: file.into(), line, column, message: first, hint }
+        ConfigError {
+            file: file.into(),
+            line,
+            column,
+            message: first,
+            hint,
+        }
     })?;
     let cx = Ctx { file };
 
     let listen = parse_listen(&raw.listen.value).ok_or_else(|| {
-        cx.err(&raw.listen, format!("invalid listen address {:?}", raw.listen.value), "use inet:HOST:PORT or unix:/PATH")
+        cx.err(
+            &raw.listen,
+            format!("invalid listen address {:?}", raw.listen.value),
+            "use inet:HOST:PORT or unix:/PATH",
+        )
     })?;
     let mode = match raw.mode.as_ref().map(|m| m.value.as_str()) {
         None | Some("enforce") => Mode::Enforce,
         Some("monitor") => Mode::Monitor,
         Some(other) => {
-            return Err(cx.err(raw.mode.as_ref().unwrap(), format!("unknown mode {other:?}"), "enforce or monitor"))
+            return Err(cx.err(
+                raw.mode.as_ref().unwrap(),
+                format!("unknown mode {other:?}"),
+                "enforce or monitor",
+            ))
         }
     };
     let domains = |list: &[S<String>]| -> Result<Vec<String>, ConfigError> {
         list.iter()
-            .map(|d| normalise_domain(&d.value).ok_or_else(|| cx.err(d, format!("invalid domain {:?}", d.value), "a domain such as nyborg.dk, without @ or scheme")))
+            .map(|d| {
+                normalise_domain(&d.value).ok_or_else(|| {
+                    cx.err(
+                        d,
+                        format!("invalid domain {:?}", d.value),
+                        "a domain such as nyborg.dk, without @ or scheme",
+                    )
+                })
+            })
             .collect()
     };
     let org_domains = domains(&raw.organisation.domains)?;
@@ -280,10 +309,21 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let lookalike_allow = domains(&raw.recipients.allow)?;
 
     let networks = match &raw.organisation.networks {
-        None => DEFAULT_NETWORKS.iter().map(|n| n.parse().expect("valid default")).collect(),
+        None => DEFAULT_NETWORKS
+            .iter()
+            .map(|n| n.parse().expect("valid default"))
+            .collect(),
         Some(list) => list
             .iter()
-            .map(|n| parse_network(&n.value).ok_or_else(|| cx.err(n, format!("invalid network {:?}", n.value), "CIDR such as 10.0.0.0/8 or a single address")))
+            .map(|n| {
+                parse_network(&n.value).ok_or_else(|| {
+                    cx.err(
+                        n,
+                        format!("invalid network {:?}", n.value),
+                        "CIDR such as 10.0.0.0/8 or a single address",
+                    )
+                })
+            })
             .collect::<Result<_, _>>()?,
     };
 
@@ -291,34 +331,59 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         None => crate::cpr::default_exempt_dates(),
         Some(list) => list
             .iter()
-            .map(|d| Date::parse(&d.value).ok_or_else(|| cx.err(d, format!("invalid date {:?}", d.value), "YYYY-MM-DD")))
+            .map(|d| {
+                Date::parse(&d.value)
+                    .ok_or_else(|| cx.err(d, format!("invalid date {:?}", d.value), "YYYY-MM-DD"))
+            })
             .collect::<Result<_, _>>()?,
     };
     let lower = |v: &Option<Vec<String>>, default: &[&str]| -> Vec<String> {
         match v {
-            Some(list) => list.iter().map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect(),
+            Some(list) => list
+                .iter()
+                .map(|k| k.trim().to_lowercase())
+                .filter(|k| !k.is_empty())
+                .collect(),
             None => default.iter().map(|s| s.to_string()).collect(),
         }
     };
-    let positive_keywords = lower(&raw.cpr.positive_keywords, crate::cpr::DEFAULT_POSITIVE_KEYWORDS);
-    let negative_keywords = lower(&raw.cpr.negative_keywords, crate::cpr::DEFAULT_NEGATIVE_KEYWORDS);
+    let positive_keywords = lower(
+        &raw.cpr.positive_keywords,
+        crate::cpr::DEFAULT_POSITIVE_KEYWORDS,
+    );
+    let negative_keywords = lower(
+        &raw.cpr.negative_keywords,
+        crate::cpr::DEFAULT_NEGATIVE_KEYWORDS,
+    );
 
     let lookalike_reject = match raw.recipients.lookalike.as_ref().map(|s| s.value.as_str()) {
         None | Some("reject") => true,
         Some("off") => false,
         Some(other) => {
-            return Err(cx.err(raw.recipients.lookalike.as_ref().unwrap(), format!("unknown lookalike action {other:?}"), "reject or off"))
+            return Err(cx.err(
+                raw.recipients.lookalike.as_ref().unwrap(),
+                format!("unknown lookalike action {other:?}"),
+                "reject or off",
+            ))
         }
     };
 
     let mut retired = BTreeMap::new();
     for (old, new) in &raw.recipients.retired {
         if !is_address(old) {
-            return Err(cx.err(new, format!("invalid retired address {old:?}"), "local@domain"));
+            return Err(cx.err(
+                new,
+                format!("invalid retired address {old:?}"),
+                "local@domain",
+            ));
         }
         if let Some(n) = &new.value {
             if !is_address(n) {
-                return Err(cx.err(new, format!("invalid forwarding address {n:?}"), "local@domain, or ~ for none"));
+                return Err(cx.err(
+                    new,
+                    format!("invalid forwarding address {n:?}"),
+                    "local@domain, or ~ for none",
+                ));
             }
         }
         retired.insert(old.to_ascii_lowercase(), new.value.clone());
@@ -336,7 +401,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
             } else {
                 "accept, reject or tempfail"
             };
-            return Err(cx.err(l.unscannable.as_ref().unwrap(), format!("unknown unscannable action {other:?}"), hint));
+            return Err(cx.err(
+                l.unscannable.as_ref().unwrap(),
+                format!("unknown unscannable action {other:?}"),
+                hint,
+            ));
         }
     };
     let limits = LimitSettings {
@@ -347,28 +416,52 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         max_uncompressed_bytes: l.max_uncompressed_bytes.unwrap_or(d.max_uncompressed_bytes),
         max_compression_ratio: l.max_compression_ratio.unwrap_or(d.max_compression_ratio),
         max_pdf_pages: l.max_pdf_pages.unwrap_or(d.max_pdf_pages),
-        scan_timeout_seconds: l.scan_timeout_seconds.unwrap_or(d.scan_timeout_seconds).max(1),
+        scan_timeout_seconds: l
+            .scan_timeout_seconds
+            .unwrap_or(d.scan_timeout_seconds)
+            .max(1),
         unscannable,
     };
 
     let mut replies = ReplyTexts::default();
     for (rule, r) in &raw.replies {
-        let tpl = ReplyTemplate::new(&r.value.code, r.value.text.clone())
-            .map_err(|e| cx.err(r, format!("invalid reply for {rule}: {e}"), "e.g. code: \"550 5.7.1\" with ASCII text lines; write %% for %"))?;
-        replies.set(rule, tpl).map_err(|e| cx.err(r, e, "rules: cpr_header, cpr_body, lookalike, retired, unscannable, tempfail"))?;
+        let tpl = ReplyTemplate::new(&r.value.code, r.value.text.clone()).map_err(|e| {
+            cx.err(
+                r,
+                format!("invalid reply for {rule}: {e}"),
+                "e.g. code: \"550 5.7.1\" with ASCII text lines; write %% for %",
+            )
+        })?;
+        replies.set(rule, tpl).map_err(|e| {
+            cx.err(
+                r,
+                e,
+                "rules: cpr_header, cpr_body, lookalike, retired, unscannable, tempfail",
+            )
+        })?;
     }
 
     let log_destination = match raw.log.destination.as_ref().map(|s| s.value.as_str()) {
         None | Some("syslog") => LogDestination::Syslog,
         Some("stderr") => LogDestination::Stderr,
         Some(other) => {
-            return Err(cx.err(raw.log.destination.as_ref().unwrap(), format!("unknown log destination {other:?}"), "syslog or stderr"))
+            return Err(cx.err(
+                raw.log.destination.as_ref().unwrap(),
+                format!("unknown log destination {other:?}"),
+                "syslog or stderr",
+            ))
         }
     };
     let log_facility = match &raw.log.facility {
         None => "mail".to_string(),
         Some(f) if FACILITIES.contains(&f.value.as_str()) => f.value.clone(),
-        Some(f) => return Err(cx.err(f, format!("unknown syslog facility {:?}", f.value), "mail, daemon, user or local0..local7")),
+        Some(f) => {
+            return Err(cx.err(
+                f,
+                format!("unknown syslog facility {:?}", f.value),
+                "mail, daemon, user or local0..local7",
+            ))
+        }
     };
 
     Ok(Config {
@@ -398,7 +491,9 @@ pub fn parse_listen(s: &str) -> Option<ListenAddr> {
     if let Some(path) = s.strip_prefix("unix:").or_else(|| s.strip_prefix("local:")) {
         return (!path.is_empty() && path.starts_with('/')).then(|| ListenAddr::Unix(path.into()));
     }
-    let rest = s.strip_prefix("inet:").or_else(|| s.strip_prefix("inet6:"))?;
+    let rest = s
+        .strip_prefix("inet:")
+        .or_else(|| s.strip_prefix("inet6:"))?;
     let addr = match rest.split_once('@') {
         Some((port, host)) if !host.contains(':') => format!("{host}:{port}"),
         Some((port, host)) => format!("[{host}]:{port}"),
@@ -411,7 +506,9 @@ pub fn parse_listen(s: &str) -> Option<ListenAddr> {
 
 fn parse_network(s: &str) -> Option<IpNet> {
     let s = s.trim();
-    s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+    s.parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
 }
 
 /// Lower-cases and checks a domain name (letters, digits, hyphens, dots,
@@ -433,7 +530,9 @@ pub fn normalise_domain(s: &str) -> Option<String> {
 fn is_address(s: &str) -> bool {
     match s.rsplit_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && !local.contains(char::is_whitespace) && normalise_domain(domain).is_some()
+            !local.is_empty()
+                && !local.contains(char::is_whitespace)
+                && normalise_domain(domain).is_some()
         }
         None => false,
     }
@@ -442,18 +541,56 @@ fn is_address(s: &str) -> bool {
 impl Config {
     /// A human-readable summary of the effective policy (`check-config`).
     pub fn describe(&self) -> String {
-        let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { v.join(", ") };
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
         let mut s = String::new();
         s.push_str(&format!("listen:               {}\n", self.listen));
-        s.push_str(&format!("mode:                 {}\n", if self.mode == Mode::Enforce { "enforce (rejects)" } else { "monitor (logs would-reject, never rejects)" }));
-        s.push_str(&format!("own domains:          {}\n", list(&self.org_domains)));
-        s.push_str(&format!("partner domains:      {}\n", list(&self.partner_domains)));
+        s.push_str(&format!(
+            "mode:                 {}\n",
+            if self.mode == Mode::Enforce {
+                "enforce (rejects)"
+            } else {
+                "monitor (logs would-reject, never rejects)"
+            }
+        ));
+        s.push_str(&format!(
+            "own domains:          {}\n",
+            list(&self.org_domains)
+        ));
+        s.push_str(&format!(
+            "partner domains:      {}\n",
+            list(&self.partner_domains)
+        ));
         let nets: Vec<String> = self.networks.iter().map(ToString::to_string).collect();
-        s.push_str(&format!("outgoing networks:    {} (plus SASL-authenticated sessions)\n", list(&nets)));
-        s.push_str(&format!("secure destinations:  {}\n", list(&self.secure_destinations)));
-        s.push_str(&format!("CPR exempt dates:     {} dates\n", self.exempt_dates.len()));
-        s.push_str(&format!("lookalike recipients: {}\n", if self.lookalike_reject { "reject (550 5.1.2)" } else { "off" }));
-        s.push_str(&format!("lookalike allow:      {}\n", list(&self.lookalike_allow)));
+        s.push_str(&format!(
+            "outgoing networks:    {} (plus SASL-authenticated sessions)\n",
+            list(&nets)
+        ));
+        s.push_str(&format!(
+            "secure destinations:  {}\n",
+            list(&self.secure_destinations)
+        ));
+        s.push_str(&format!(
+            "CPR exempt dates:     {} dates\n",
+            self.exempt_dates.len()
+        ));
+        s.push_str(&format!(
+            "lookalike recipients: {}\n",
+            if self.lookalike_reject {
+                "reject (550 5.1.2)"
+            } else {
+                "off"
+            }
+        ));
+        s.push_str(&format!(
+            "lookalike allow:      {}\n",
+            list(&self.lookalike_allow)
+        ));
         s.push_str(&format!("retired mailboxes:    {}\n", self.retired.len()));
         let l = &self.limits;
         s.push_str(&format!(
@@ -461,14 +598,26 @@ impl Config {
             l.max_message_bytes, l.max_depth, l.max_parts, l.max_zip_entries, l.max_uncompressed_bytes, l.max_compression_ratio, l.max_pdf_pages, l.scan_timeout_seconds
         ));
         s.push_str(&format!("unscannable content:  {:?}\n", l.unscannable).to_lowercase());
-        s.push_str(&format!("log:                  {:?} facility {}\n", self.log_destination, self.log_facility).to_lowercase());
+        s.push_str(
+            &format!(
+                "log:                  {:?} facility {}\n",
+                self.log_destination, self.log_facility
+            )
+            .to_lowercase(),
+        );
         s.push_str(&format!(
             "fingerprints:         {}\n",
-            self.fingerprint_key_file.as_ref().map_or("off".to_string(), |p| format!("keyed by {}", p.display()))
+            self.fingerprint_key_file
+                .as_ref()
+                .map_or("off".to_string(), |p| format!("keyed by {}", p.display()))
         ));
         s.push_str("replies:\n");
         for (rule, t) in self.replies.iter() {
-            s.push_str(&format!("  {rule:<12} {} {}\n", t.code(), t.lines().first().map(String::as_str).unwrap_or("")));
+            s.push_str(&format!(
+                "  {rule:<12} {} {}\n",
+                t.code(),
+                t.lines().first().map(String::as_str).unwrap_or("")
+            ));
         }
         s
     }
@@ -480,7 +629,11 @@ mod tests {
 
     #[test]
     fn minimal_file_gets_defaults() {
-        let c = parse("listen: inet:127.0.0.1:8899\norganisation:\n  domains: [Nyborg.dk]\n", "t.yaml").unwrap();
+        let c = parse(
+            "listen: inet:127.0.0.1:8899\norganisation:\n  domains: [Nyborg.dk]\n",
+            "t.yaml",
+        )
+        .unwrap();
         assert_eq!(c.org_domains, vec!["nyborg.dk"]);
         assert_eq!(c.mode, Mode::Enforce);
         assert_eq!(c.networks.len(), 2);
@@ -498,22 +651,46 @@ mod tests {
 
     #[test]
     fn bad_cidr_is_located() {
-        let e = parse("listen: unix:/run/x.sock\norganisation:\n  networks:\n    - 10.0.0.0/33\n", "m.yaml").unwrap_err();
-        assert_eq!((e.line, e.message.contains("10.0.0.0/33")), (4, true), "{e}");
+        let e = parse(
+            "listen: unix:/run/x.sock\norganisation:\n  networks:\n    - 10.0.0.0/33\n",
+            "m.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.message.contains("10.0.0.0/33")),
+            (4, true),
+            "{e}"
+        );
     }
 
     #[test]
     fn discard_cannot_be_configured() {
-        let e = parse("listen: unix:/x\nlimits:\n  unscannable: discard\n", "m.yaml").unwrap_err();
+        let e = parse(
+            "listen: unix:/x\nlimits:\n  unscannable: discard\n",
+            "m.yaml",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("not supported"), "{e}");
     }
 
     #[test]
     fn listen_forms() {
-        assert_eq!(parse_listen("inet:127.0.0.1:8899"), Some(ListenAddr::Inet("127.0.0.1:8899".into())));
-        assert_eq!(parse_listen("inet:8899@127.0.0.1"), Some(ListenAddr::Inet("127.0.0.1:8899".into())));
-        assert_eq!(parse_listen("inet6:[::1]:8899"), Some(ListenAddr::Inet("[::1]:8899".into())));
-        assert_eq!(parse_listen("unix:/run/m.sock"), Some(ListenAddr::Unix("/run/m.sock".into())));
+        assert_eq!(
+            parse_listen("inet:127.0.0.1:8899"),
+            Some(ListenAddr::Inet("127.0.0.1:8899".into()))
+        );
+        assert_eq!(
+            parse_listen("inet:8899@127.0.0.1"),
+            Some(ListenAddr::Inet("127.0.0.1:8899".into()))
+        );
+        assert_eq!(
+            parse_listen("inet6:[::1]:8899"),
+            Some(ListenAddr::Inet("[::1]:8899".into()))
+        );
+        assert_eq!(
+            parse_listen("unix:/run/m.sock"),
+            Some(ListenAddr::Unix("/run/m.sock".into()))
+        );
         assert_eq!(parse_listen("inet:host"), None);
         assert_eq!(parse_listen("tcp:1"), None);
     }

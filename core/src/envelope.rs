@@ -17,6 +17,10 @@ pub struct Envelope {
     pub recipients: Vec<String>,
     /// MTA queue id (`i` macro), used as the reference in replies and logs.
     pub queue_id: Option<String>,
+    /// The milter's own transaction reference, quoted in replies when the MTA
+    /// has no queue id yet (Postfix assigns it only after the first accepted
+    /// RCPT, so RCPT rejects would otherwise say NOQUEUE).
+    pub reference: Option<String>,
     /// True when the mail did not arrive over SMTP (Postfix `non_smtpd_milters`,
     /// sendmail(1)): RCPT rejects are impossible there, so recipient rules run
     /// at end of message instead.
@@ -47,7 +51,10 @@ mod tests {
 
     #[test]
     fn domain_is_lowercased_and_bracket_free() {
-        assert_eq!(Envelope::domain_of("<Jens@Nyborg.DK>").as_deref(), Some("nyborg.dk"));
+        assert_eq!(
+            Envelope::domain_of("<Jens@Nyborg.DK>").as_deref(),
+            Some("nyborg.dk")
+        );
         assert_eq!(Envelope::domain_of("postmaster"), None);
         assert_eq!(bare_address(" <a@b.dk> "), "a@b.dk");
         assert_eq!(bare_address("<>"), "");

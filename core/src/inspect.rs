@@ -29,9 +29,18 @@ impl Inspector {
             fingerprint_key,
             ..Default::default()
         });
-        let protected: Vec<String> = config.org_domains.iter().chain(&config.partner_domains).cloned().collect();
+        let protected: Vec<String> = config
+            .org_domains
+            .iter()
+            .chain(&config.partner_domains)
+            .cloned()
+            .collect();
         let lookalike = LookalikeChecker::new(&protected, &config.lookalike_allow);
-        Inspector { config, detector, lookalike }
+        Inspector {
+            config,
+            detector,
+            lookalike,
+        }
     }
 
     /// Replaces the detector's notion of today (for reproducible tests).
@@ -57,7 +66,13 @@ impl Inspector {
     /// Judges one RCPT. `env` holds what is known so far (client, auth, sender).
     pub fn check_recipient(&self, env: &Envelope, rcpt: &str) -> RcptVerdict {
         let address = crate::envelope::bare_address(rcpt);
-        let accept = RcptVerdict { address: address.clone(), action: Action::Accept, reply: None, finding: None, would: None };
+        let accept = RcptVerdict {
+            address: address.clone(),
+            action: Action::Accept,
+            reply: None,
+            finding: None,
+            would: None,
+        };
         if !self.is_outgoing(env) {
             return accept;
         }
@@ -65,21 +80,39 @@ impl Inspector {
         let lower = address.to_ascii_lowercase();
         let (rule, reply, reason) = if let Some(new) = self.config.retired.get(&lower) {
             let reply = match new {
-                Some(n) => self.config.replies.get("retired").render(&[("address", &address), ("new_address", n), ("ref", &reference)]),
-                None => self.config.replies.get("retired_no_forward").render(&[("address", &address), ("ref", &reference)]),
+                Some(n) => self.config.replies.get("retired").render(&[
+                    ("address", &address),
+                    ("new_address", n),
+                    ("ref", &reference),
+                ]),
+                None => self
+                    .config
+                    .replies
+                    .get("retired_no_forward")
+                    .render(&[("address", &address), ("ref", &reference)]),
             };
             ("recipient.retired", reply, "retired mailbox".to_string())
         } else if let Some(hit) = self
             .config
             .lookalike_reject
-            .then(|| Envelope::domain_of(&address).and_then(|d| self.lookalike.check(&d).map(|l| (d, l))))
+            .then(|| {
+                Envelope::domain_of(&address).and_then(|d| self.lookalike.check(&d).map(|l| (d, l)))
+            })
             .flatten()
         {
             let (domain, look) = hit;
             // An internationalised domain goes into the reply in its ASCII (punycode) form.
             let shown = crate::recipients::lookalike::ascii_form(&domain);
-            let reply = self.config.replies.get("lookalike").render(&[("domain", &shown), ("suggestion", &look.suggestion), ("ref", &reference)]);
-            ("recipient.lookalike", reply, format!("{} of {}", look.reason, look.suggestion))
+            let reply = self.config.replies.get("lookalike").render(&[
+                ("domain", &shown),
+                ("suggestion", &look.suggestion),
+                ("ref", &reference),
+            ]);
+            (
+                "recipient.lookalike",
+                reply,
+                format!("{} of {}", look.reason, look.suggestion),
+            )
         } else {
             return accept;
         };
@@ -92,7 +125,13 @@ impl Inspector {
             reason,
         };
         let (action, would) = self.apply_mode(Action::Reject);
-        RcptVerdict { address, action, reply: Some(reply), finding: Some(finding), would }
+        RcptVerdict {
+            address,
+            action,
+            reply: Some(reply),
+            finding: Some(finding),
+            would,
+        }
     }
 
     /// Judges a whole message at end of data.
@@ -116,7 +155,10 @@ impl Inspector {
         let mut findings = Vec::new();
         let limits = &self.config.limits;
         if raw.len() as u64 > limits.max_message_bytes {
-            let f = unscannable_finding("message", &format!("message larger than {} bytes", limits.max_message_bytes));
+            let f = unscannable_finding(
+                "message",
+                &format!("message larger than {} bytes", limits.max_message_bytes),
+            );
             return self.unscannable_verdict(vec![f], &reference);
         }
         let extracted = extract::extract(raw, &Limits::from(limits));
@@ -137,25 +179,47 @@ impl Inspector {
                 reason: h.reason.clone(),
             });
         }
-        let unscannable: Vec<Finding> = extracted.unscannable.iter().map(|u| unscannable_finding(&u.location, &u.reason)).collect();
+        let unscannable: Vec<Finding> = extracted
+            .unscannable
+            .iter()
+            .map(|u| unscannable_finding(&u.location, &u.reason))
+            .collect();
 
         if cpr::decide(hits.iter().map(|(_, h)| h)) {
             // A number in a header travels everywhere: always reject.
-            if let Some(i) = hits.iter().position(|(s, h)| s.kind.is_header_like() && h.confidence >= crate::Confidence::Medium) {
+            if let Some(i) = hits.iter().position(|(s, h)| {
+                s.kind.is_header_like() && h.confidence >= crate::Confidence::Medium
+            }) {
                 let rule = findings[i].rule.clone();
                 findings.swap(0, i);
-                let reply = self.config.replies.get("cpr_header").render(&[("ref", &reference)]);
+                let reply = self
+                    .config
+                    .replies
+                    .get("cpr_header")
+                    .render(&[("ref", &reference)]);
                 return self.decided(Action::Reject, reply, rule, findings);
             }
-            let insecure: Vec<&String> = env.recipients.iter().filter(|r| !policy::is_secure_recipient(&self.config, r)).collect();
-            if extracted.encrypted {
-                findings.iter_mut().for_each(|f| f.reason.push_str(" (message encrypted: allowed)"));
-            } else if !insecure.is_empty() || env.recipients.is_empty() {
-                let i = hits.iter().position(|(_, h)| h.confidence == crate::Confidence::High).unwrap_or(0);
+            let insecure: Vec<&String> = env
+                .recipients
+                .iter()
+                .filter(|r| !policy::is_secure_recipient(&self.config, r))
+                .collect();
+            // Encrypted parts are never scanned (policy lets them go); a
+            // number found here was in plaintext beside them, so encryption
+            // elsewhere in the message does not excuse it.
+            if !insecure.is_empty() || env.recipients.is_empty() {
+                let i = hits
+                    .iter()
+                    .position(|(_, h)| h.confidence == crate::Confidence::High)
+                    .unwrap_or(0);
                 findings.swap(0, i);
                 let rule = findings[0].rule.clone();
                 let names = recipients_text(&insecure);
-                let reply = self.config.replies.get("cpr_body").render(&[("recipients", &names), ("ref", &reference)]);
+                let reply = self
+                    .config
+                    .replies
+                    .get("cpr_body")
+                    .render(&[("recipients", &names), ("ref", &reference)]);
                 return self.decided(Action::Reject, reply, rule, findings);
             }
         }
@@ -172,22 +236,60 @@ impl Inspector {
 
     /// The verdict for an internal error or timeout: tempfail, never accept.
     pub fn tempfail(&self, env: &Envelope, rule: &str, reason: &str) -> Verdict {
-        let reply = self.config.replies.get("tempfail").render(&[("ref", &reference(env))]);
-        let f = Finding { rule: rule.into(), location: "message".into(), masked: None, confidence: None, fingerprint: None, reason: reason.into() };
-        Verdict { action: Action::Tempfail, reply: Some(reply), rule: Some(rule.into()), would: None, findings: vec![f] }
+        let reply = self
+            .config
+            .replies
+            .get("tempfail")
+            .render(&[("ref", &reference(env))]);
+        let f = Finding {
+            rule: rule.into(),
+            location: "message".into(),
+            masked: None,
+            confidence: None,
+            fingerprint: None,
+            reason: reason.into(),
+        };
+        Verdict {
+            action: Action::Tempfail,
+            reply: Some(reply),
+            rule: Some(rule.into()),
+            would: None,
+            findings: vec![f],
+        }
     }
 
     fn unscannable_verdict(&self, findings: Vec<Finding>, reference: &str) -> Verdict {
-        let reason = findings.first().map(|f| f.reason.clone()).unwrap_or_default();
+        let reason = findings
+            .first()
+            .map(|f| f.reason.clone())
+            .unwrap_or_default();
         match self.config.limits.unscannable {
             UnscannablePolicy::Accept => Verdict::accept(findings),
             UnscannablePolicy::Reject => {
-                let reply = self.config.replies.get("unscannable").render(&[("reason", &reason), ("ref", reference)]);
-                self.decided(Action::Reject, reply, "content.unscannable".into(), findings)
+                let reply = self
+                    .config
+                    .replies
+                    .get("unscannable")
+                    .render(&[("reason", &reason), ("ref", reference)]);
+                self.decided(
+                    Action::Reject,
+                    reply,
+                    "content.unscannable".into(),
+                    findings,
+                )
             }
             UnscannablePolicy::Tempfail => {
-                let reply = self.config.replies.get("tempfail").render(&[("ref", reference)]);
-                self.decided(Action::Tempfail, reply, "content.unscannable".into(), findings)
+                let reply = self
+                    .config
+                    .replies
+                    .get("tempfail")
+                    .render(&[("ref", reference)]);
+                self.decided(
+                    Action::Tempfail,
+                    reply,
+                    "content.unscannable".into(),
+                    findings,
+                )
             }
         }
     }
@@ -199,9 +301,21 @@ impl Inspector {
         }
     }
 
-    fn decided(&self, action: Action, reply: Reply, rule: String, findings: Vec<Finding>) -> Verdict {
+    fn decided(
+        &self,
+        action: Action,
+        reply: Reply,
+        rule: String,
+        findings: Vec<Finding>,
+    ) -> Verdict {
         let (action, would) = self.apply_mode(action);
-        Verdict { action, reply: Some(reply), rule: Some(rule), would, findings }
+        Verdict {
+            action,
+            reply: Some(reply),
+            rule: Some(rule),
+            would,
+            findings,
+        }
     }
 }
 
@@ -215,7 +329,11 @@ pub fn inspect_message(inspector: &Inspector, env: &Envelope, raw: &[u8]) -> Ver
 }
 
 fn reference(env: &Envelope) -> String {
-    env.queue_id.clone().filter(|q| !q.is_empty()).unwrap_or_else(|| "NOQUEUE".into())
+    env.queue_id
+        .clone()
+        .filter(|q| !q.is_empty())
+        .or_else(|| env.reference.clone())
+        .unwrap_or_else(|| "NOQUEUE".into())
 }
 
 fn cpr_rule(seg: &Segment) -> &'static str {
@@ -228,7 +346,14 @@ fn cpr_rule(seg: &Segment) -> &'static str {
 }
 
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
-    Finding { rule: "content.unscannable".into(), location: location.into(), masked: None, confidence: None, fingerprint: None, reason: reason.into() }
+    Finding {
+        rule: "content.unscannable".into(),
+        location: location.into(),
+        masked: None,
+        confidence: None,
+        fingerprint: None,
+        reason: reason.into(),
+    }
 }
 
 /// `<a@x.dk>, <b@y.dk>` with at most five names, so the reply stays short.
@@ -241,4 +366,64 @@ fn recipients_text(list: &[&String]) -> String {
         s.push(format!("and {} more", list.len() - 5));
     }
     s.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inspector() -> Inspector {
+        let cfg = crate::config::parse(
+            "listen: unix:/x\norganisation:\n  domains: [nyborg.dk]\n",
+            "t",
+        )
+        .unwrap();
+        Inspector::new(cfg, None)
+    }
+
+    fn env() -> Envelope {
+        Envelope {
+            auth_user: Some("jens".into()),
+            recipients: vec!["b@gmail.com".into()],
+            ..Default::default()
+        }
+    }
+
+    const PGP: &str = "From: a@nyborg.dk\r\nSubject: Sag\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\r\n\r\n\
+--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\
+--b\r\nContent-Type: application/octet-stream\r\n\r\n-----BEGIN PGP MESSAGE-----\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n--b--\r\n";
+
+    #[test]
+    fn encrypted_message_goes_out() {
+        let v = inspector().inspect_message(&env(), PGP.as_bytes());
+        assert_eq!(v.action, Action::Accept, "{v:?}");
+    }
+
+    #[test]
+    fn plaintext_number_beside_an_encrypted_part_is_still_rejected() {
+        let raw = format!(
+            "From: a@nyborg.dk\r\nSubject: Sag\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n\
+--o\r\nContent-Type: text/plain\r\n\r\nCPR: 241085-1337\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n{PGP}\r\n--o--\r\n"
+        );
+        let v = inspector().inspect_message(&env(), raw.as_bytes());
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("cpr.body")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn single_medium_number_is_logged_not_rejected() {
+        let raw = "From: a@nyborg.dk\r\nSubject: Sag\r\n\r\nSag 2410851337\r\n";
+        let v = inspector().inspect_message(&env(), raw.as_bytes());
+        assert_eq!(v.action, Action::Accept);
+        assert_eq!(
+            v.findings.len(),
+            1,
+            "the medium finding is kept for the audit line"
+        );
+        assert!(v.is_notable());
+    }
 }

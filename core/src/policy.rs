@@ -19,7 +19,9 @@ pub fn is_outgoing(config: &Config, env: &Envelope) -> bool {
 /// A recipient may receive CPR numbers in the body when its domain is one of
 /// the organisation's own or a configured secure destination.
 pub fn is_secure_recipient(config: &Config, rcpt: &str) -> bool {
-    let Some(domain) = Envelope::domain_of(rcpt) else { return false };
+    let Some(domain) = Envelope::domain_of(rcpt) else {
+        return false;
+    };
     config
         .org_domains
         .iter()
@@ -42,10 +44,16 @@ mod tests {
     #[test]
     fn scope() {
         let c = cfg();
-        let mut e = Envelope { client_ip: Some("10.1.2.3".parse().unwrap()), ..Default::default() };
+        let mut e = Envelope {
+            client_ip: Some("10.1.2.3".parse().unwrap()),
+            ..Default::default()
+        };
         assert!(is_outgoing(&c, &e));
         e.client_ip = Some("192.0.2.1".parse().unwrap());
-        assert!(!is_outgoing(&c, &e), "a citizen's mail from outside is incoming");
+        assert!(
+            !is_outgoing(&c, &e),
+            "a citizen's mail from outside is incoming"
+        );
         e.auth_user = Some("jens".into());
         assert!(is_outgoing(&c, &e));
     }

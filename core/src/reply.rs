@@ -38,7 +38,14 @@ impl fmt::Display for Reply {
             if i > 0 {
                 f.write_str("\r\n")?;
             }
-            write!(f, "{}{}{} {}", self.code, sep, self.xcode, line.replace("%%", "%"))?;
+            write!(
+                f,
+                "{}{}{} {}",
+                self.code,
+                sep,
+                self.xcode,
+                line.replace("%%", "%")
+            )?;
         }
         Ok(())
     }
@@ -52,21 +59,35 @@ pub struct ReplyTemplate {
     lines: Vec<String>,
 }
 
-const PLACEHOLDERS: &[&str] = &["ref", "recipients", "domain", "suggestion", "address", "new_address", "reason"];
+const PLACEHOLDERS: &[&str] = &[
+    "ref",
+    "recipients",
+    "domain",
+    "suggestion",
+    "address",
+    "new_address",
+    "reason",
+];
 
 impl ReplyTemplate {
     /// `code` is `"550 5.7.1"`. Fails with a message saying which rule is broken.
     pub fn new(code: &str, lines: Vec<String>) -> Result<Self, String> {
         let mut it = code.split_whitespace();
         let (Some(basic), Some(xcode), None) = (it.next(), it.next(), it.next()) else {
-            return Err(format!("code {code:?} must be a reply code and an enhanced code, e.g. \"550 5.7.1\""));
+            return Err(format!(
+                "code {code:?} must be a reply code and an enhanced code, e.g. \"550 5.7.1\""
+            ));
         };
         let b = basic.as_bytes();
         if b.len() != 3 || !b.iter().all(u8::is_ascii_digit) || !(b[0] == b'4' || b[0] == b'5') {
             return Err(format!("reply code {basic:?} must be 4xx or 5xx"));
         }
         let parts: Vec<&str> = xcode.split('.').collect();
-        if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit())) {
+        if parts.len() != 3
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()))
+        {
             return Err(format!("enhanced code {xcode:?} must look like 5.7.1"));
         }
         if parts[0].as_bytes() != [b[0]] {
@@ -79,7 +100,11 @@ impl ReplyTemplate {
             check_line(line)?;
             check_placeholders(line)?;
         }
-        Ok(ReplyTemplate { code: basic.into(), xcode: xcode.into(), lines })
+        Ok(ReplyTemplate {
+            code: basic.into(),
+            xcode: xcode.into(),
+            lines,
+        })
     }
 
     pub fn code(&self) -> String {
@@ -112,19 +137,28 @@ impl ReplyTemplate {
                 truncate_line(out)
             })
             .collect();
-        Reply { code: self.code.clone(), xcode: self.xcode.clone(), lines }
+        Reply {
+            code: self.code.clone(),
+            xcode: self.xcode.clone(),
+            lines,
+        }
     }
 }
 
 fn check_line(line: &str) -> Result<(), String> {
     if !line.is_ascii() {
-        return Err(format!("reply text must be ASCII (write ae/oe/aa for æ/ø/å): {line:?}"));
+        return Err(format!(
+            "reply text must be ASCII (write ae/oe/aa for æ/ø/å): {line:?}"
+        ));
     }
     if line.bytes().any(|c| c.is_ascii_control()) {
         return Err("reply text must not contain control characters or line breaks; use one list item per line".into());
     }
     if line.len() > MAX_LINE {
-        return Err(format!("reply line is {} characters, the limit is {MAX_LINE}", line.len()));
+        return Err(format!(
+            "reply line is {} characters, the limit is {MAX_LINE}",
+            line.len()
+        ));
     }
     let b = line.as_bytes();
     let mut i = 0;
@@ -143,10 +177,15 @@ fn check_line(line: &str) -> Result<(), String> {
 fn check_placeholders(line: &str) -> Result<(), String> {
     let mut rest = line;
     while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
         let name = &rest[start + 1..start + len];
         if !PLACEHOLDERS.contains(&name) {
-            return Err(format!("unknown placeholder {{{name}}}; known: {}", PLACEHOLDERS.join(", ")));
+            return Err(format!(
+                "unknown placeholder {{{name}}}; known: {}",
+                PLACEHOLDERS.join(", ")
+            ));
         }
         rest = &rest[start + len + 1..];
     }
@@ -155,7 +194,13 @@ fn check_placeholders(line: &str) -> Result<(), String> {
 
 fn wire_safe(v: &str) -> String {
     v.chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect::<String>()
         .replace('%', "%%")
 }
@@ -164,7 +209,14 @@ fn truncate_line(mut s: String) -> String {
     if s.len() > MAX_LINE {
         let mut cut = MAX_LINE - 3;
         // Do not split a doubled %.
-        while s.as_bytes()[..cut].iter().rev().take_while(|&&c| c == b'%').count() % 2 == 1 {
+        while s.as_bytes()[..cut]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b'%')
+            .count()
+            % 2
+            == 1
+        {
             cut -= 1;
         }
         s.truncate(cut);
@@ -180,13 +232,23 @@ pub struct ReplyTexts {
 }
 
 /// Rule names operators can override under `replies:`.
-pub const RULES: &[&str] = &["cpr_header", "cpr_body", "lookalike", "retired", "retired_no_forward", "unscannable", "tempfail"];
+pub const RULES: &[&str] = &[
+    "cpr_header",
+    "cpr_body",
+    "lookalike",
+    "retired",
+    "retired_no_forward",
+    "unscannable",
+    "tempfail",
+];
 
 fn t(code: &str, lines: &[&str]) -> ReplyTemplate {
-    ReplyTemplate::new(code, lines.iter().map(|s| s.to_string()).collect()).expect("built-in reply is valid")
+    ReplyTemplate::new(code, lines.iter().map(|s| s.to_string()).collect())
+        .expect("built-in reply is valid")
 }
 
-const REF_LINE: &str = "Reference/reference: {ref} - oplys den til IT-support / quote it to IT support";
+const REF_LINE: &str =
+    "Reference/reference: {ref} - oplys den til IT-support / quote it to IT support";
 
 impl Default for ReplyTexts {
     fn default() -> Self {
@@ -232,7 +294,9 @@ impl Default for ReplyTexts {
 
 impl ReplyTexts {
     pub fn get(&self, rule: &str) -> &ReplyTemplate {
-        self.by_rule.get(rule).unwrap_or_else(|| panic!("no reply template for {rule}"))
+        self.by_rule
+            .get(rule)
+            .unwrap_or_else(|| panic!("no reply template for {rule}"))
     }
 
     /// Overrides one rule's template; the class must stay what the rule means
@@ -242,7 +306,10 @@ impl ReplyTexts {
             return Err(format!("unknown reply rule {rule:?}"));
         };
         if old.is_permanent() != tpl.is_permanent() {
-            return Err(format!("reply for {rule} must stay a {}xx code", if old.is_permanent() { 5 } else { 4 }));
+            return Err(format!(
+                "reply for {rule} must stay a {}xx code",
+                if old.is_permanent() { 5 } else { 4 }
+            ));
         }
         self.by_rule.insert(rule.to_string(), tpl);
         Ok(())
@@ -259,10 +326,15 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_render_multiline() {
-        let r = ReplyTexts::default().get("cpr_header").render(&[("ref", "4F1A2B3C")]);
+        let r = ReplyTexts::default()
+            .get("cpr_header")
+            .render(&[("ref", "4F1A2B3C")]);
         let wire = r.to_string();
         assert!(wire.starts_with("550-5.7.1 Afvist"), "{wire}");
-        assert!(wire.contains("\r\n550 5.7.1 Reference/reference: 4F1A2B3C"), "{wire}");
+        assert!(
+            wire.contains("\r\n550 5.7.1 Reference/reference: 4F1A2B3C"),
+            "{wire}"
+        );
         for name in RULES {
             ReplyTexts::default().get(name);
         }
@@ -270,9 +342,13 @@ mod tests {
 
     #[test]
     fn class_mismatch_and_bad_text_are_refused() {
-        assert!(ReplyTemplate::new("550 4.7.1", vec!["x".into()]).unwrap_err().contains("4.3.5"));
+        assert!(ReplyTemplate::new("550 4.7.1", vec!["x".into()])
+            .unwrap_err()
+            .contains("4.3.5"));
         assert!(ReplyTemplate::new("250 2.0.0", vec!["x".into()]).is_err());
-        assert!(ReplyTemplate::new("550 5.7.1", vec!["100% sikker".into()]).unwrap_err().contains("%%"));
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["100% sikker".into()])
+            .unwrap_err()
+            .contains("%%"));
         assert!(ReplyTemplate::new("550 5.7.1", vec!["100%% sikker".into()]).is_ok());
         assert!(ReplyTemplate::new("550 5.7.1", vec!["blåbær".into()]).is_err());
         assert!(ReplyTemplate::new("550 5.7.1", vec!["a\r\nb".into()]).is_err());
@@ -291,8 +367,23 @@ mod tests {
     #[test]
     fn overrides_keep_their_class() {
         let mut r = ReplyTexts::default();
-        assert!(r.set("tempfail", ReplyTemplate::new("550 5.7.1", vec!["x".into()]).unwrap()).is_err());
-        assert!(r.set("cpr_body", ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()).is_ok());
-        assert!(r.set("nope", ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()).is_err());
+        assert!(r
+            .set(
+                "tempfail",
+                ReplyTemplate::new("550 5.7.1", vec!["x".into()]).unwrap()
+            )
+            .is_err());
+        assert!(r
+            .set(
+                "cpr_body",
+                ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()
+            )
+            .is_ok());
+        assert!(r
+            .set(
+                "nope",
+                ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()
+            )
+            .is_err());
     }
 }

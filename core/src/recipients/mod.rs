@@ -6,7 +6,10 @@ pub use lookalike::{Lookalike, LookalikeChecker};
 
 /// Whether `domain` is `base` or a subdomain of it.
 pub fn domain_matches(domain: &str, base: &str) -> bool {
-    domain == base || (domain.len() > base.len() && domain.ends_with(base) && domain.as_bytes()[domain.len() - base.len() - 1] == b'.')
+    domain == base
+        || (domain.len() > base.len()
+            && domain.ends_with(base)
+            && domain.as_bytes()[domain.len() - base.len() - 1] == b'.')
 }
 
 #[cfg(test)]
