@@ -197,16 +197,24 @@ fn retired_no_forward_reply(address: &str, reference: &str) -> String {
 }
 
 /// The reference of a RCPT reply is the queue id when Postfix has one at
-/// that point, else NOQUEUE (Postfix opens the queue file at the first
-/// accepted recipient).
-fn assert_reference_is(reply: &Reply, out: &Outcome) -> String {
+/// that point; before the first accepted recipient Postfix has none (it opens
+/// the queue file then), and the milter quotes its own transaction reference
+/// (`M` + 11 hex digits), which its audit line carries as `ref=`.
+fn assert_reference_is(reply: &Reply, out: &Outcome, milter_log: &str) -> String {
     let r = reference(reply);
     let qid = out.queued_as();
+    let own = r.len() == 12 && r.starts_with('M') && r[1..].bytes().all(|b| b.is_ascii_hexdigit());
     assert!(
-        r == "NOQUEUE" || Some(&r) == qid.as_ref(),
-        "reference {r:?} is neither NOQUEUE nor the queue id {qid:?}:\n{}",
+        Some(&r) == qid.as_ref() || own,
+        "reference {r:?} is neither the queue id {qid:?} nor a milter reference:\n{}",
         out.transcript
     );
+    if own {
+        assert!(
+            milter_log.contains(&format!("ref={r}")),
+            "no audit line with ref={r}:\n{milter_log}"
+        );
+    }
     r
 }
 
@@ -258,7 +266,7 @@ fn lookalike_recipient_is_refused_while_the_good_one_gets_the_mail() {
 
     let (_, first) = &out.rcpts[0];
     assert_eq!(first.code, 550, "{}", ctx());
-    let r = assert_reference_is(first, &out);
+    let r = assert_reference_is(first, &out, &st.milter.log());
     assert_eq!(
         first.text(),
         lookalike_reply("fredericia.dk.com", PARTNER, &r),
@@ -273,7 +281,7 @@ fn lookalike_recipient_is_refused_while_the_good_one_gets_the_mail() {
 
     let (_, third) = &out.rcpts[2];
     assert_eq!(third.code, 550, "{}", ctx());
-    let r = assert_reference_is(third, &out);
+    let r = assert_reference_is(third, &out, &st.milter.log());
     assert_eq!(
         third.text(),
         lookalike_reply("fred.dk", PARTNER, &r),
@@ -340,7 +348,7 @@ fn retired_mailbox_without_forwarding_address_is_refused_at_rcpt() {
     assert_eq!(out.rcpts[0].1.code, 250, "{}", ctx());
     let refused = &out.rcpts[1].1;
     assert_eq!(refused.code, 550, "{}", ctx());
-    let r = assert_reference_is(refused, &out);
+    let r = assert_reference_is(refused, &out, &st.milter.log());
     assert_eq!(
         refused.text(),
         retired_no_forward_reply(&retired, &r),

@@ -254,7 +254,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
             .map(|l| (l.line(), l.column()))
             .unwrap_or((0, 0));
         let msg = e.to_string();
-        let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+        let first = without_position(msg.lines().next().unwrap_or("invalid YAML"));
         let hint = if first.contains("unknown field") {
             Some("see milter.yaml.example for every key".to_string())
         } else if first.contains("missing field") {
@@ -485,6 +485,20 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     })
 }
 
+/// serde-saphyr puts "error: line L column C: " in front of its messages;
+/// our errors carry the position as FILE:LINE:COL already.
+fn without_position(msg: &str) -> String {
+    let m = msg.strip_prefix("error: ").unwrap_or(msg);
+    if let Some(rest) = m.strip_prefix("line ") {
+        if let Some((pos, text)) = rest.split_once(": ") {
+            if pos.contains(" column ") {
+                return text.to_string();
+            }
+        }
+    }
+    m.to_string()
+}
+
 /// `inet:HOST:PORT`, `inet:PORT@HOST` (Sendmail style), `inet6:[::1]:PORT` or `unix:/path`.
 pub fn parse_listen(s: &str) -> Option<ListenAddr> {
     let s = s.trim();
@@ -647,6 +661,10 @@ mod tests {
         assert_eq!(e.line, 2, "{e}");
         assert!(e.to_string().contains("m.yaml:2:"), "{e}");
         assert!(e.to_string().contains("bogus"), "{e}");
+        assert!(
+            e.to_string().starts_with("m.yaml:2:1: unknown field"),
+            "{e}"
+        );
     }
 
     #[test]
