@@ -84,6 +84,99 @@ fn find_stop(b: &[u8], mut i: usize) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// Bytes looked at per block, and how far a block advances: a block decides
+/// for positions 0..=58 whether six digits start there, so consecutive
+/// blocks overlap by five bytes and no run or adjacent pair is missed.
+const BLOCK: usize = 64;
+const STRIDE: usize = BLOCK - 5;
+
+/// Per-byte bitmasks of one 64-byte block: ASCII digits, bytes >= 0x80, and
+/// 0xEF (lead byte of full-width digits and of U+FEFF).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BlockMasks {
+    digit: u64,
+    high: u64,
+    ef: u64,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_masks(chunk: &[u8; BLOCK]) -> BlockMasks {
+    use std::arch::x86_64::*;
+    let (mut digit, mut high, mut ef) = (0u64, 0u64, 0u64);
+    for k in 0..BLOCK / 16 {
+        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics
+        // are always available; `chunk` has 64 bytes, so the unaligned load
+        // of bytes 16k..16k+16 stays in bounds.
+        let (d, h, e) = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k).cast::<__m128i>());
+            let t = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+            let d = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+            let e = _mm_cmpeq_epi8(v, _mm_set1_epi8(0xEFu8 as i8));
+            (
+                _mm_movemask_epi8(d),
+                _mm_movemask_epi8(v),
+                _mm_movemask_epi8(e),
+            )
+        };
+        digit |= u64::from(d as u16) << (16 * k);
+        high |= u64::from(h as u16) << (16 * k);
+        ef |= u64::from(e as u16) << (16 * k);
+    }
+    BlockMasks { digit, high, ef }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn block_masks(chunk: &[u8; BLOCK]) -> BlockMasks {
+    block_masks_swar(chunk)
+}
+
+/// Portable version: eight bytes at a time, high bits gathered into one
+/// bit per byte.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn block_masks_swar(chunk: &[u8; BLOCK]) -> BlockMasks {
+    fn gather(m: u64) -> u64 {
+        ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+    }
+    let (mut digit, mut high, mut ef) = (0u64, 0u64, 0u64);
+    for k in 0..BLOCK / 8 {
+        let w = u64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().expect("8 bytes"));
+        let low7 = w & !HI;
+        let ge30 = low7.wrapping_add(LO * 0x50);
+        let ge3a = low7.wrapping_add(LO * 0x46);
+        let d = ge30 & !ge3a & !w & HI;
+        // Exact per byte: no byte of `x | HI` minus 1 can borrow.
+        let x = w ^ (LO * 0xEF);
+        let e = !(((x & !HI).wrapping_add(!HI & (LO * 0x7F))) | x) & HI;
+        digit |= gather(d) << (8 * k);
+        high |= gather(w & HI) << (8 * k);
+        ef |= gather(e) << (8 * k);
+    }
+    BlockMasks { digit, high, ef }
+}
+
+/// Where in a block (positions 0..=58) a digit run worth parsing may start:
+/// runs of at least six ASCII digits; shorter runs directly followed by a
+/// non-ASCII byte (a zero-width character or soft hyphen may continue the
+/// number, or a Unicode separator follows); and 0xEF bytes (full-width
+/// digits). Everything else (short numbers in dates, prices, times, phone
+/// numbers) is skipped without a look.
+#[inline(always)]
+fn starts(m: BlockMasks) -> u64 {
+    let d = m.digit;
+    let run6 = d & (d >> 1) & (d >> 2) & (d >> 3) & (d >> 4) & (d >> 5);
+    // Last digit of a run whose next byte is non-ASCII, flooded back over
+    // up to five more digits to the run's start.
+    let mut r = d & !(d >> 1) & (m.high >> 1);
+    for _ in 0..5 {
+        r |= (r >> 1) & d;
+    }
+    let short = r & !(d << 1);
+    (run6 | short | m.ef) & ((1u64 << STRIDE) - 1)
+}
+
 /// A maximal run of (normalised) digits starting at `pos`.
 struct Run {
     len: usize,
@@ -182,11 +275,53 @@ fn clean_after(text: &str, end: usize) -> bool {
 pub struct Candidates<'a> {
     text: &'a str,
     pos: usize,
+    /// From here on (the last partial block) every digit is a stop.
+    careful_from: usize,
 }
 
 impl<'a> Candidates<'a> {
     pub fn new(text: &'a str) -> Self {
-        Candidates { text, pos: 0 }
+        Candidates {
+            text,
+            pos: 0,
+            careful_from: usize::MAX,
+        }
+    }
+
+    /// The next position where a digit run worth parsing starts: block by
+    /// block through [`starts`], then stop at every digit in the last
+    /// partial block.
+    #[inline]
+    fn next_start(&mut self) -> Option<usize> {
+        let b = self.text.as_bytes();
+        loop {
+            let i = if self.pos >= self.careful_from {
+                match find_stop(b, self.pos) {
+                    Some(i) => i,
+                    None => return None,
+                }
+            } else {
+                let Some(chunk) = b.get(self.pos..self.pos + BLOCK) else {
+                    self.careful_from = self.pos;
+                    continue;
+                };
+                let s = starts(block_masks(chunk.try_into().expect("64 bytes")));
+                if s == 0 {
+                    self.pos += STRIDE;
+                    continue;
+                }
+                self.pos + s.trailing_zeros() as usize
+            };
+            // Full-width digits are EF BC 90..99; other EF sequences are not.
+            if b[i] == 0xEF
+                && !(b.get(i + 1) == Some(&0xBC)
+                    && b.get(i + 2).is_some_and(|c| (0x90..=0x99).contains(c)))
+            {
+                self.pos = i + 1;
+                continue;
+            }
+            return Some(i);
+        }
     }
 }
 
@@ -195,18 +330,8 @@ impl Iterator for Candidates<'_> {
 
     fn next(&mut self) -> Option<Candidate> {
         let text = self.text;
-        let b = text.as_bytes();
         loop {
-            let i = find_stop(b, self.pos)?;
-            if b[i] == 0xEF {
-                // Full-width digit lead bytes are EF BC 90..99.
-                if !(b.get(i + 1) == Some(&0xBC)
-                    && b.get(i + 2).is_some_and(|c| (0x90..=0x99).contains(c)))
-                {
-                    self.pos = i + 1;
-                    continue;
-                }
-            }
+            let i = self.next_start()?;
             let run = read_run(text, i);
             self.pos = run.end;
             let (digits, sep, end) = match run.len {
@@ -259,6 +384,71 @@ mod tests {
         }
         for c in [b'/', b':', 0xB0, 0xC3, 0xEE, 0xF0, b' '] {
             assert_eq!(stop_mask(u64::from_le_bytes([c; 8])), 0, "{c:#x}");
+        }
+    }
+
+    #[test]
+    fn block_masks_and_starts() {
+        let mut chunk = [b'a'; BLOCK];
+        chunk[10..16].copy_from_slice(b"241085");
+        chunk[30] = 0xC3;
+        chunk[40..44].copy_from_slice(b"1234");
+        let m = block_masks(&chunk);
+        assert_eq!(m.digit, (0x3F << 10) | (0xF << 40));
+        assert_eq!(m.high, 1 << 30);
+        assert_eq!(m.ef, 0);
+        assert_eq!(starts(m), 1 << 10);
+        chunk[44] = 0xE2;
+        assert_eq!(
+            starts(block_masks(&chunk)),
+            (1 << 10) | (1 << 40),
+            "run before a high byte"
+        );
+        chunk[44] = b'a';
+        chunk[50] = 0xEF;
+        let m = block_masks(&chunk);
+        assert_eq!(m.ef, 1 << 50);
+        assert_eq!(starts(m), (1 << 10) | (1 << 50));
+        chunk[57..63].copy_from_slice(b"123456");
+        assert_eq!(starts(block_masks(&chunk)) >> 57, 1);
+        chunk[59] = b'x';
+        assert_eq!(
+            starts(block_masks(&chunk)) >> 51,
+            0,
+            "nothing past the stride"
+        );
+    }
+
+    #[test]
+    fn portable_masks_agree_with_simd() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let alphabet = b"0123456789 -./aZ\x80\xc3\xa5\xe2\xef\xbc\x99\xff";
+        for _ in 0..2000 {
+            let mut chunk = [0u8; BLOCK];
+            for c in chunk.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *c = alphabet[(x % alphabet.len() as u64) as usize];
+            }
+            assert_eq!(block_masks(&chunk), block_masks_swar(&chunk), "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn runs_across_block_boundaries() {
+        for pad in 0..140 {
+            let t = format!(
+                "{}Borger 241085-1337 og 2410\u{200B}851337 og ２４１０８５１３３７.",
+                "x ".repeat(pad)
+            );
+            assert_eq!(Candidates::new(&t).count(), 3, "pad {pad}");
+            let t = format!(
+                "{}1234 12345 2410851337 {}",
+                "ab".repeat(pad),
+                "y".repeat(pad)
+            );
+            assert_eq!(shapes(&t), vec![("2410851337", Sep::None)], "pad {pad}");
         }
     }
 
