@@ -296,10 +296,7 @@ impl<'a> Candidates<'a> {
         let b = self.text.as_bytes();
         loop {
             let i = if self.pos >= self.careful_from {
-                match find_stop(b, self.pos) {
-                    Some(i) => i,
-                    None => return None,
-                }
+                find_stop(b, self.pos)?
             } else {
                 let Some(chunk) = b.get(self.pos..self.pos + BLOCK) else {
                     self.careful_from = self.pos;
