@@ -208,6 +208,41 @@ fn split_mbox(data: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// A file's bytes: memory-mapped when large (an archive, a huge mail), which
+/// spares copying it through the kernel, read into memory otherwise.
+/// As with any mmap, a file truncated by another process while it is being
+/// scanned can stop the process (SIGBUS); scan archives at rest.
+enum Input {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Mapped(m) => m,
+            Input::Read(v) => v,
+        }
+    }
+}
+
+const MMAP_FROM_BYTES: u64 = 4 << 20;
+
+fn read_input(path: &Path) -> std::io::Result<Input> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.len() >= MMAP_FROM_BYTES {
+        // SAFETY: the map is read-only and private to this process; see the
+        // type's comment for the truncation caveat.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        return Ok(Input::Mapped(map));
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut { file }, &mut buf)?;
+    Ok(Input::Read(buf))
+}
+
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
@@ -250,7 +285,7 @@ pub fn scan_paths(
         let mut files = Vec::new();
         collect_files(Path::new(p), &mut files).map_err(|e| format!("{p}: {e}"))?;
         for f in files {
-            let data = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let data = read_input(&f).map_err(|e| format!("{}: {e}", f.display()))?;
             let name = f.display().to_string();
             if data.starts_with(b"From ") {
                 for (i, m) in split_mbox(&data).into_iter().enumerate() {

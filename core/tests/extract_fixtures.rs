@@ -50,8 +50,10 @@ fn dump(x: &Extracted) -> String {
 }
 
 /// `location` holds `number` (digits compared after normalisation).
-fn assert_found(name: &str, location: &str, number: &str) -> Extracted {
-    let x = extract(&fixture(name), &Limits::default());
+fn assert_found(name: &str, location: &str, number: &str) -> Extracted<'static> {
+    // Leaked so the borrowed segments may outlive this helper (tests only).
+    let raw: &'static [u8] = fixture(name).leak();
+    let x = extract(raw, &Limits::default());
     let hit = x
         .segments
         .iter()
@@ -291,7 +293,8 @@ fn html_tags_entities_and_script() {
 #[test]
 fn encrypted_mails_are_marked_not_scanned() {
     for name in ["smime-encrypted.eml", "pgp-encrypted.eml"] {
-        let x = extract(&fixture(name), &Limits::default());
+        let raw = fixture(name);
+        let x = extract(&raw, &Limits::default());
         assert!(x.encrypted, "{name}");
     }
 }

@@ -79,7 +79,7 @@ fn nested_zip_bomb_is_bounded() {
     }
     // 16^4 * 64 MiB = 4 TiB declared; a few hundred KiB on the wire.
     assert!(layer.len() < 4 * 1024 * 1024);
-    let x = extract(&with_attachment("42.zip", &layer), &Limits::default());
+    let x = extract(&with_attachment("42.zip", &layer), &Limits::default()).into_owned();
     let r = reasons(&x);
     assert!(
         r.contains("compression ratio") || r.contains("uncompressed"),
@@ -99,7 +99,7 @@ fn single_entry_bomb_with_lying_size_is_capped() {
         max_uncompressed_bytes: 4 * 1024 * 1024,
         ..Limits::default()
     };
-    let x = extract(&with_attachment("a.zip", &z), &limits);
+    let x = extract(&with_attachment("a.zip", &z), &limits).into_owned();
     assert!(!x.unscannable.is_empty(), "bomb not reported");
     assert!(x.segments.iter().all(|s| s.text.len() <= 4 * 1024 * 1024));
 }
@@ -206,7 +206,8 @@ fn truncated_base64_and_broken_files() {
     let x = extract(
         &with_attachment("broken.zip", b"PK\x03\x04junk"),
         &Limits::default(),
-    );
+    )
+    .into_owned();
     assert!(
         reasons(&x).contains("broken ZIP") || reasons(&x).contains("ZIP"),
         "{}",
@@ -231,7 +232,7 @@ fn password_protected_zip_and_office() {
             at = pos + 4;
         }
     }
-    let x = extract(&with_attachment("secret.zip", &z), &Limits::default());
+    let x = extract(&with_attachment("secret.zip", &z), &Limits::default()).into_owned();
     assert!(reasons(&x).contains("password"), "{}", reasons(&x));
 
     // An encrypted OOXML file is an OLE container with an EncryptionInfo stream.
@@ -242,7 +243,7 @@ fn password_protected_zip_and_office() {
             .encode_utf16()
             .flat_map(|u| u.to_le_bytes()),
     );
-    let x = extract(&with_attachment("rapport.docx", &ole), &Limits::default());
+    let x = extract(&with_attachment("rapport.docx", &ole), &Limits::default()).into_owned();
     assert!(
         reasons(&x).contains("password-protected Office"),
         "{}",
@@ -258,7 +259,7 @@ fn too_many_zip_entries_and_pdf_pages() {
         max_zip_entries: 10,
         ..Limits::default()
     };
-    let x = extract(&with_attachment("many.zip", &zip_of(&entries)), &limits);
+    let x = extract(&with_attachment("many.zip", &zip_of(&entries)), &limits).into_owned();
     assert!(reasons(&x).contains("entries"), "{}", reasons(&x));
 
     let fixture = format!(
@@ -269,7 +270,7 @@ fn too_many_zip_entries_and_pdf_pages() {
         max_pdf_pages: 0,
         ..Limits::default()
     };
-    let x = extract(&std::fs::read(fixture).unwrap(), &limits);
+    let x = extract(&std::fs::read(fixture).unwrap(), &limits).into_owned();
     assert!(reasons(&x).contains("pages"), "{}", reasons(&x));
 }
 

@@ -106,7 +106,7 @@ pub fn is_structural(name: &str) -> bool {
 }
 
 /// Top-level headers of a message (or of a nested message).
-pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted) {
+pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted<'_>) {
     for h in headers {
         let name = h.name.as_str();
         if is_structural(name) {
@@ -121,7 +121,7 @@ pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted) {
             out.segments.push(Segment {
                 kind,
                 location: format!("{prefix}header:{name}"),
-                text,
+                text: text.into(),
             });
         }
     }
@@ -129,14 +129,14 @@ pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted) {
 
 /// Headers of a MIME part: only the human-written one (Content-Description);
 /// file names are collected separately from the decoded parameters.
-pub fn collect_part(headers: &[Header<'_>], prefix: &str, idx: usize, out: &mut Extracted) {
+pub fn collect_part(headers: &[Header<'_>], prefix: &str, idx: usize, out: &mut Extracted<'_>) {
     for h in headers {
         if h.name.as_str().eq_ignore_ascii_case("content-description") {
             if let Some(text) = header_text(&h.value) {
                 out.segments.push(Segment {
                     kind: SegmentKind::Header,
                     location: format!("{prefix}part:{idx}/header:Content-Description"),
-                    text,
+                    text: text.into(),
                 });
             }
         }
