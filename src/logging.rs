@@ -38,7 +38,7 @@ impl Log for StderrLogger {
 
 /// Installs the process-wide logger. Falls back to stderr (and says so) when
 /// no syslog socket is available, so nothing is lost silently.
-pub fn init(dest: LogDestination, facility: &str) {
+pub fn init(dest: LogDestination, facility: &str, socket: Option<&std::path::Path>) {
     let pid = std::process::id();
     let fallback = |why: String| {
         let _ = log::set_boxed_logger(Box::new(StderrLogger { pid }));
@@ -58,7 +58,11 @@ pub fn init(dest: LogDestination, facility: &str) {
                 process: "cpr-milter".into(),
                 pid,
             };
-            match syslog::unix(formatter) {
+            let logger = match socket {
+                Some(path) => syslog::unix_custom(formatter, path),
+                None => syslog::unix(formatter),
+            };
+            match logger {
                 Ok(logger) => {
                     let _ = log::set_boxed_logger(Box::new(syslog::BasicLogger::new(logger)));
                     log::set_max_level(LevelFilter::Info);

@@ -79,7 +79,11 @@ fn run(config_path: &Path) -> ExitCode {
         }
     };
     let cfg = inspector.config();
-    logging::init(cfg.log_destination, &cfg.log_facility);
+    logging::init(
+        cfg.log_destination,
+        &cfg.log_facility,
+        cfg.log_syslog_socket.as_deref(),
+    );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -449,3 +449,20 @@ fn retired_recipient_is_refused_while_the_other_is_delivered() {
     assert_eq!(delivered.len(), 1);
     st.milter.wait_log("stage=rcpt", LOG_WAIT);
 }
+
+/// Issue 5 through the real Postfix: a DOCX attachment whose body carries a
+/// CPR number split across Word runs is refused with 550 5.7.1, and the
+/// audit line names the attachment and the part inside it.
+#[test]
+fn cpr_in_docx_attachment_is_rejected_and_the_audit_names_the_part() {
+    let st = stack("");
+    let rcpt = inbox("borger");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/extract/docx.eml");
+    let raw = std::fs::read(fixture).unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    let out = st.send(&[&rcpt], &raw);
+    let qid = assert_rejected_at_eom(&st, &out);
+    assert_audited(&st, &qid, "attachment:rapport.docx:word/document.xml");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(st.postfix.delivered().is_empty(), "{}", st.context());
+    assert_eq!(st.postfix.queued(), 0);
+}

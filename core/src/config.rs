@@ -126,6 +126,7 @@ struct RawReply {
 struct RawLog {
     destination: Option<S<String>>,
     facility: Option<S<String>>,
+    syslog_socket: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -220,6 +221,8 @@ pub struct Config {
     pub replies: ReplyTexts,
     pub log_destination: LogDestination,
     pub log_facility: String,
+    /// The syslog daemon's socket; `None` looks in the usual places (/dev/log).
+    pub log_syslog_socket: Option<std::path::PathBuf>,
     pub fingerprint_key_file: Option<std::path::PathBuf>,
 }
 
@@ -481,6 +484,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         replies,
         log_destination,
         log_facility,
+        log_syslog_socket: raw.log.syslog_socket.map(Into::into),
         fingerprint_key_file: raw.audit.fingerprint_key_file.map(Into::into),
     })
 }

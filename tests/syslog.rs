@@ -1,0 +1,89 @@
+//! Audit lines reach syslog: the daemon binary logs to a unix datagram socket
+//! this test binds (the machines have no /dev/log, and a test must not touch
+//! the real one), with facility mail, severity info, the program name and
+//! pid, the masked number, and never the digits.
+
+use indymilter_test::{Status, TestConnection};
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn audit_lines_go_to_syslog_with_facility_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("log.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = dir.path().join("milter.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "listen: inet:127.0.0.1:{port}\norganisation:\n  domains: [nyborg.dk]\nlog:\n  destination: syslog\n  facility: mail\n  syslog_socket: {}\n",
+            sock_path.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "milter did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let mut c = TestConnection::open(("127.0.0.1", port)).await.unwrap();
+    c.connect("client", ([127, 0, 0, 1], 40000)).await.unwrap();
+    c.helo("client").await.unwrap();
+    c.macros(indymilter::MacroStage::Mail, [("i", "5A6B7C8D")])
+        .await
+        .unwrap();
+    c.mail(["<jens@nyborg.dk>"]).await.unwrap();
+    c.rcpt(["<b@example.org>"]).await.unwrap();
+    c.data().await.unwrap();
+    c.header("Subject", "Borger 241085-1337").await.unwrap();
+    c.eoh().await.unwrap();
+    c.body(b"Hej\r\n".to_vec()).await.unwrap();
+    let (_, status) = c.eom().await.unwrap();
+    assert!(matches!(status, Status::Reject { .. }), "{status:?}");
+    c.close().await.unwrap();
+
+    let mut lines = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    while !lines.iter().any(|l: &String| l.contains("action=reject")) {
+        let n = sock
+            .recv(&mut buf)
+            .unwrap_or_else(|e| panic!("no audit line on the socket ({e}); got {lines:?}"));
+        lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert!(lines[0].contains("starting on inet:127.0.0.1"), "{lines:?}");
+    let audit = lines.iter().find(|l| l.contains("action=reject")).unwrap();
+    // <22> = facility mail (2) * 8 + severity info (6), RFC 3164 framing.
+    assert!(audit.starts_with("<22>"), "{audit}");
+    assert!(
+        audit.contains(&format!(
+            "cpr-milter[{pid}]: 5A6B7C8D: action=reject rule=cpr.subject stage=eom"
+        )),
+        "{audit}"
+    );
+    assert!(audit.contains("cpr=2410XX-XXXX"), "{audit}");
+    for l in &lines {
+        assert!(
+            !l.contains("241085-1337") && !l.contains("2410851337"),
+            "digits in syslog: {l}"
+        );
+    }
+}
