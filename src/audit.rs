@@ -85,10 +85,7 @@ fn finding_fields(line: &mut String, f: &Finding) {
 }
 
 fn mode_word(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Enforce => "enforce",
-        Mode::Monitor => "monitor",
-    }
+    mode.as_str()
 }
 
 /// The audit line for an end-of-message verdict, or `None` for a plain accept.

@@ -115,7 +115,7 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
             tokio::select! {
                 _ = hup.recv() => match settings::load(&path) {
                     Ok(i) => {
-                        log::info!("configuration reloaded from {} (mode={:?})", path.display(), i.config().mode);
+                        log::info!("configuration reloaded from {} (mode={})", path.display(), i.config().mode.as_str());
                         reload_shared.replace(i);
                     }
                     Err(e) => log::error!("reload refused, keeping the running configuration: {e}"),
@@ -127,8 +127,9 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
     };
 
     log::info!(
-        "cpr-milter {} starting on {listen} mode={mode:?} config={}",
+        "cpr-milter {} starting on {listen} mode={} config={}",
         env!("CARGO_PKG_VERSION"),
+        mode.as_str(),
         config_path.display()
     );
     let result = match &listen {

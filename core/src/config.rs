@@ -157,6 +157,15 @@ pub enum Mode {
     Monitor,
 }
 
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Monitor => "monitor",
+        }
+    }
+}
+
 /// What to do with content that could not be inspected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnscannablePolicy {
