@@ -5,41 +5,11 @@
 
 use cpr_milter_core::cpr::{decide, Detector, DetectorSettings};
 use cpr_milter_core::Confidence;
-use std::path::{Path, PathBuf};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/realmail")
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
+mod common;
 
 #[test]
 fn real_mail_corpus_produces_no_reject() {
-    let dir = corpus_dir();
-    if !dir.is_dir() {
-        eprintln!("skipping: {} not present", dir.display());
-        return;
-    }
-    let mut all = Vec::new();
-    files(&dir, &mut all);
-    all.sort();
-    assert!(
-        all.len() > 1000,
-        "corpus looks incomplete: {} files",
-        all.len()
-    );
+    let all = common::corpus_files();
     let detector = Detector::new(DetectorSettings::default());
     let mut failures = Vec::new();
     let mut mediums = 0;

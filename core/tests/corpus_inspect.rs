@@ -5,31 +5,7 @@
 //! (DNS serials, timestamps, ids).
 
 use cpr_milter_core::{config, Action, Envelope, Inspector};
-use std::path::{Path, PathBuf};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/realmail")
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (the corpus lives in shared/ beside the repository)",
-                dir.display()
-            )
-        })
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_none_or(|e| e != "md" && e != "tsv") {
-            out.push(p);
-        }
-    }
-}
+mod common;
 
 #[test]
 fn every_real_message_is_accepted_as_outgoing_mail() {
@@ -46,9 +22,7 @@ fn every_real_message_is_accepted_as_outgoing_mail() {
         queue_id: Some("CORPUS".into()),
         ..Default::default()
     };
-    let mut all = Vec::new();
-    files(&corpus_dir(), &mut all);
-    assert!(all.len() > 5000, "corpus incomplete: {} files", all.len());
+    let all = common::corpus_files();
     let mut rejected = Vec::new();
     for path in &all {
         let raw = std::fs::read(path).unwrap();
