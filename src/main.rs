@@ -149,6 +149,13 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
             }
             let l = tokio::net::UnixListener::bind(path)
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            // Owner and group may connect (add the MTA's user to the milter's
+            // group), whatever the umask; nobody else.
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+                    .map_err(|e| format!("cannot set permissions on {}: {e}", path.display()))?;
+            }
             let r = cpr_milter::run(l, shared, shutdown).await;
             let _ = std::fs::remove_file(path);
             r
