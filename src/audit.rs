@@ -161,6 +161,7 @@ mod tests {
             findings: vec![Finding {
                 rule: "cpr.subject".into(),
                 location: "filename:241085-1337 sag.pdf".into(),
+                offset: Some(9),
                 masked: Some("2410XX-XXXX".into()),
                 confidence: Some(Confidence::High),
                 fingerprint: None,

@@ -46,6 +46,7 @@ impl Outcome {
             json!({
                 "rule": f.rule,
                 "location": redact_digits(&f.location),
+                "offset": f.offset,
                 "masked": f.masked,
                 "confidence": f.confidence.map(|c| c.as_str()),
                 "fingerprint": f.fingerprint,

@@ -119,6 +119,7 @@ impl Inspector {
         let finding = Finding {
             rule: rule.into(),
             location: format!("rcpt:<{address}>"),
+            offset: None,
             masked: None,
             confidence: None,
             fingerprint: None,
@@ -173,6 +174,7 @@ impl Inspector {
             findings.push(Finding {
                 rule: cpr_rule(seg).into(),
                 location: seg.location.clone(),
+                offset: Some(h.offset),
                 masked: Some(h.masked.clone()),
                 confidence: Some(h.confidence),
                 fingerprint: h.fingerprint.clone(),
@@ -244,6 +246,7 @@ impl Inspector {
         let f = Finding {
             rule: rule.into(),
             location: "message".into(),
+            offset: None,
             masked: None,
             confidence: None,
             fingerprint: None,
@@ -349,6 +352,7 @@ fn unscannable_finding(location: &str, reason: &str) -> Finding {
     Finding {
         rule: "content.unscannable".into(),
         location: location.into(),
+        offset: None,
         masked: None,
         confidence: None,
         fingerprint: None,

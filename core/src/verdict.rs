@@ -53,6 +53,8 @@ pub struct Finding {
     pub rule: String,
     /// Where it was found (`header:Subject`, `body:text/plain`, `rcpt:<a@b.dk>` …).
     pub location: String,
+    /// Byte offset of a CPR match in the decoded text of that location.
+    pub offset: Option<usize>,
     /// Masked CPR number (`2410XX-XXXX`), for CPR findings.
     pub masked: Option<String>,
     /// Detector confidence, for CPR findings.
