@@ -2,8 +2,8 @@
 //! (DESIGN §6, F8). Never contains CPR digits: numbers appear masked, file
 //! names and addresses are redacted.
 
-use crate::redact::redact_digits;
 use cpr_milter_core::config::Mode;
+use cpr_milter_core::redact::redact_digits;
 use cpr_milter_core::{Action, Finding, RcptVerdict, Verdict};
 
 /// What the audit line needs to know about the transaction.

@@ -6,7 +6,6 @@ pub mod audit;
 pub mod cli;
 pub mod logging;
 pub mod milter;
-pub mod redact;
 pub mod scan;
 pub mod settings;
 

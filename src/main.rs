@@ -9,6 +9,18 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A panic message can quote the text being inspected (a slicing panic
+    // prints the string): report where it happened, never what it said.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map_or("unknown location".to_string(), |l| {
+            format!("{}:{}", l.file(), l.line())
+        });
+        if log::max_level() == log::LevelFilter::Off {
+            eprintln!("cpr-milter: internal error (panic) at {at}; message withheld");
+        } else {
+            log::error!("internal error (panic) at {at}; message withheld");
+        }
+    }));
     match Cli::parse().command {
         Command::Run { config } => run(&config),
         Command::CheckConfig { config } => match settings::load(&config) {
@@ -100,6 +112,35 @@ fn run(config_path: &Path) -> ExitCode {
     }
 }
 
+/// SIGHUP: read and validate the file off the async threads, then swap it in
+/// or keep the running configuration and say why.
+async fn reload(path: &Path, shared: &Shared) {
+    let p = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || settings::load(&p)).await {
+        Ok(Ok(new)) => {
+            let old = shared.current();
+            let (o, n) = (old.config(), new.config());
+            if o.listen != n.listen
+                || o.log_destination != n.log_destination
+                || o.log_facility != n.log_facility
+                || o.log_syslog_socket != n.log_syslog_socket
+            {
+                log::warn!(
+                    "listen and log.* changes take effect only at restart; the rest is reloaded"
+                );
+            }
+            log::info!(
+                "configuration reloaded from {} (mode={})",
+                path.display(),
+                n.mode.as_str()
+            );
+            shared.replace(new);
+        }
+        Ok(Err(e)) => log::error!("reload refused, keeping the running configuration: {e}"),
+        Err(_) => log::error!("reload failed internally, keeping the running configuration"),
+    }
+}
+
 async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen = inspector.config().listen.clone();
@@ -113,13 +154,7 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
     let shutdown = async move {
         loop {
             tokio::select! {
-                _ = hup.recv() => match settings::load(&path) {
-                    Ok(i) => {
-                        log::info!("configuration reloaded from {} (mode={})", path.display(), i.config().mode.as_str());
-                        reload_shared.replace(i);
-                    }
-                    Err(e) => log::error!("reload refused, keeping the running configuration: {e}"),
-                },
+                _ = hup.recv() => reload(&path, &reload_shared).await,
                 _ = term.recv() => { log::info!("SIGTERM received, stopping"); break; }
                 _ = tokio::signal::ctrl_c() => { log::info!("SIGINT received, stopping"); break; }
             }

@@ -23,7 +23,9 @@ use tokio::sync::Semaphore;
 /// reload) and the limit on concurrent inspections.
 pub struct Shared {
     inspector: RwLock<Arc<Inspector>>,
-    permits: Semaphore,
+    /// Inspections running at once; a permit lives as long as its blocking
+    /// job, even when the MTA's answer has already gone out on a timeout.
+    permits: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -33,7 +35,7 @@ impl Shared {
             .unwrap_or(2);
         Arc::new(Shared {
             inspector: RwLock::new(Arc::new(inspector)),
-            permits: Semaphore::new(cpus * 2),
+            permits: Arc::new(Semaphore::new(cpus * 2)),
         })
     }
 
@@ -71,8 +73,6 @@ struct Transaction {
     /// Our own reference for replies and audit lines before Postfix has a queue id.
     reference: String,
     message: Vec<u8>,
-    /// Bytes beyond the size cap were not kept.
-    truncated: bool,
 }
 
 fn macro_value(macros: &indymilter::Macros, name: &str) -> Option<String> {
@@ -209,7 +209,6 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                     queue_id: macro_value(&cx.macros, "i"),
                     reference: new_reference(),
                     message: Vec::new(),
-                    truncated: false,
                 });
                 Status::Continue
             })
@@ -316,9 +315,6 @@ fn append(tx: &mut Transaction, bytes: &[u8]) {
         .max_message_bytes
         .saturating_add(1) as usize;
     let room = cap.saturating_sub(tx.message.len());
-    if bytes.len() > room {
-        tx.truncated = true;
-    }
     tx.message
         .extend_from_slice(&bytes[..bytes.len().min(room)]);
 }
@@ -340,19 +336,31 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
     let timeout = Duration::from_secs(inspector.config().limits.scan_timeout_seconds);
     let message = std::mem::take(&mut tx.message);
 
-    let verdict = match tokio::time::timeout(timeout, shared.permits.acquire()).await {
+    let verdict = match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await
+    {
         Err(_) | Ok(Err(_)) => inspector.tempfail(
             &env,
             "internal.overload",
             "no inspection slot free within the scan timeout",
         ),
-        Ok(Ok(_permit)) => {
+        Ok(Ok(permit)) => {
             let (insp, e) = (inspector.clone(), env.clone());
-            let job = tokio::task::spawn_blocking(move || insp.inspect_message(&e, &message));
+            let job = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                insp.inspect_message(&e, &message)
+            });
             match tokio::time::timeout(timeout, job).await {
                 Ok(Ok(v)) => v,
                 Ok(Err(join)) => {
-                    log::error!("inspection failed: {join}");
+                    // The panic payload may quote message text: never log it.
+                    log::error!(
+                        "inspection failed ({}); answering tempfail",
+                        if join.is_panic() {
+                            "panic"
+                        } else {
+                            "cancelled"
+                        }
+                    );
                     inspector.tempfail(&env, "internal.error", "inspection failed")
                 }
                 Err(_) => inspector.tempfail(

@@ -2,7 +2,7 @@
 //! rules and for searching archives. Inputs: .eml files, directories
 //! (recursively, which covers Maildir), mbox files, or `-` for stdin.
 
-use crate::redact::redact_digits;
+use cpr_milter_core::redact::redact_digits;
 use cpr_milter_core::{Action, Envelope, Finding, Inspector, RcptVerdict, Verdict};
 use serde_json::json;
 use std::io::Read;
@@ -53,15 +53,22 @@ impl Outcome {
                 "reason": redact_digits(&f.reason),
             })
         };
+        let would = self
+            .verdict
+            .as_ref()
+            .and_then(|v| v.would)
+            .map(|w| w.as_str());
         json!({
             "path": self.path,
             "action": self.action.as_str(),
+            "would": would,
             "stage": self.stage,
             "reply": self.reply,
             "recipients": self.recipients.iter().map(|r| json!({
-                "address": r.address,
-                "action": r.would.map_or(r.action.as_str().to_string(), |w| format!("would-{}", w.as_str())),
-                "reply": r.reply.as_ref().map(|x| x.to_string()),
+                "address": redact_digits(&r.address),
+                "action": r.action.as_str(),
+                "would": r.would.map(|w| w.as_str()),
+                "reply": r.reply.as_ref().filter(|_| r.action != Action::Accept || r.would.is_some()).map(|x| x.to_string()),
             })).collect::<Vec<_>>(),
             "findings": self.findings().into_iter().map(finding).collect::<Vec<_>>(),
         })

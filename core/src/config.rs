@@ -448,7 +448,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
             cx.err(
                 r,
                 e,
-                "rules: cpr_header, cpr_body, lookalike, retired, unscannable, tempfail",
+                "rules: cpr_header, cpr_body, lookalike, retired, retired_no_forward, unscannable, tempfail",
             )
         })?;
     }

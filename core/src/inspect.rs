@@ -8,6 +8,7 @@ use crate::envelope::Envelope;
 use crate::extract::{self, Limits, Segment, SegmentKind};
 use crate::policy;
 use crate::recipients::LookalikeChecker;
+use crate::redact::redact_digits;
 use crate::reply::Reply;
 use crate::verdict::{Action, Finding, RcptVerdict, Verdict};
 
@@ -27,6 +28,7 @@ impl Inspector {
             positive_keywords: config.positive_keywords.clone(),
             negative_keywords: config.negative_keywords.clone(),
             fingerprint_key,
+            follow_clock: true,
             ..Default::default()
         });
         let protected: Vec<String> = config
@@ -77,11 +79,13 @@ impl Inspector {
             return accept;
         }
         let reference = reference(env);
-        let lower = address.to_ascii_lowercase();
+        // `a@nyborg.dk.` is the same mailbox as `a@nyborg.dk`.
+        let lower = address.trim_end_matches('.').to_ascii_lowercase();
+        let shown_address = redact_digits(&address);
         let (rule, reply, reason) = if let Some(new) = self.config.retired.get(&lower) {
             let reply = match new {
                 Some(n) => self.config.replies.get("retired").render(&[
-                    ("address", &address),
+                    ("address", &shown_address),
                     ("new_address", n),
                     ("ref", &reference),
                 ]),
@@ -89,7 +93,7 @@ impl Inspector {
                     .config
                     .replies
                     .get("retired_no_forward")
-                    .render(&[("address", &address), ("ref", &reference)]),
+                    .render(&[("address", &shown_address), ("ref", &reference)]),
             };
             ("recipient.retired", reply, "retired mailbox".to_string())
         } else if let Some(hit) = self
@@ -104,7 +108,7 @@ impl Inspector {
             // An internationalised domain goes into the reply in its ASCII (punycode) form.
             let shown = crate::recipients::lookalike::ascii_form(&domain);
             let reply = self.config.replies.get("lookalike").render(&[
-                ("domain", &shown),
+                ("domain", &redact_digits(&shown)),
                 ("suggestion", &look.suggestion),
                 ("ref", &reference),
             ]);
@@ -221,7 +225,7 @@ impl Inspector {
                     .config
                     .replies
                     .get("cpr_body")
-                    .render(&[("recipients", &names), ("ref", &reference)]);
+                    .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
                 return self.decided(Action::Reject, reply, rule, findings);
             }
         }
@@ -273,7 +277,7 @@ impl Inspector {
                     .config
                     .replies
                     .get("unscannable")
-                    .render(&[("reason", &reason), ("ref", reference)]);
+                    .render(&[("reason", &redact_digits(&reason)), ("ref", reference)]);
                 self.decided(
                     Action::Reject,
                     reply,
@@ -320,15 +324,6 @@ impl Inspector {
             findings,
         }
     }
-}
-
-/// Free-function forms of the two entry points.
-pub fn check_recipient(inspector: &Inspector, env: &Envelope, rcpt: &str) -> RcptVerdict {
-    inspector.check_recipient(env, rcpt)
-}
-
-pub fn inspect_message(inspector: &Inspector, env: &Envelope, raw: &[u8]) -> Verdict {
-    inspector.inspect_message(env, raw)
 }
 
 fn reference(env: &Envelope) -> String {
@@ -397,6 +392,32 @@ mod tests {
 Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\r\n\r\n\
 --b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\
 --b\r\nContent-Type: application/octet-stream\r\n\r\n-----BEGIN PGP MESSAGE-----\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n--b--\r\n";
+
+    #[test]
+    fn retired_mailbox_with_a_trailing_dot_is_still_retired() {
+        let cfg = crate::config::parse(
+            "listen: unix:/x\nrecipients:\n  retired:\n    gammel@nyborg.dk: ny@nyborg.dk\n",
+            "t",
+        )
+        .unwrap();
+        let v = Inspector::new(cfg, None).check_recipient(&env(), "<Gammel@NYBORG.dk.>");
+        assert_eq!(v.action, Action::Reject);
+        assert_eq!(v.reply.unwrap().xcode, "5.1.6");
+    }
+
+    #[test]
+    fn digits_in_a_recipient_address_never_reach_the_reply() {
+        let v = inspector().inspect_message(
+            &Envelope {
+                recipients: vec!["2410851337@gmail.com".into()],
+                ..env()
+            },
+            b"Subject: Sag\r\n\r\nCPR: 241085-1337\r\n",
+        );
+        let wire = v.reply.unwrap().to_string();
+        assert!(wire.contains("<2410XXXXXX@gmail.com>"), "{wire}");
+        assert!(!wire.contains("1337"), "{wire}");
+    }
 
     #[test]
     fn encrypted_message_goes_out() {

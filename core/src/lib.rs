@@ -11,10 +11,11 @@ pub mod extract;
 pub mod inspect;
 pub mod policy;
 pub mod recipients;
+pub mod redact;
 pub mod reply;
 pub mod verdict;
 
 pub use config::{Config, ConfigError};
 pub use envelope::Envelope;
-pub use inspect::{check_recipient, inspect_message, Inspector};
+pub use inspect::Inspector;
 pub use verdict::{Action, Confidence, Finding, RcptVerdict, Verdict};

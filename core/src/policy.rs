@@ -11,7 +11,11 @@ pub fn is_outgoing(config: &Config, env: &Envelope) -> bool {
         return true;
     }
     match env.client_ip {
-        Some(ip) => config.networks.iter().any(|n| n.contains(&ip)),
+        // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
+        Some(ip) => {
+            let ip = ip.to_canonical();
+            config.networks.iter().any(|n| n.contains(&ip))
+        }
         None => true,
     }
 }
@@ -56,6 +60,14 @@ mod tests {
         );
         e.auth_user = Some("jens".into());
         assert!(is_outgoing(&c, &e));
+        let mapped = Envelope {
+            client_ip: Some("::ffff:10.1.2.3".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(
+            is_outgoing(&c, &mapped),
+            "IPv4-mapped client is inside 10.0.0.0/8"
+        );
     }
 
     #[test]

@@ -126,16 +126,7 @@ impl ReplyTemplate {
         let lines = self
             .lines
             .iter()
-            .map(|line| {
-                let mut out = line.clone();
-                for (k, v) in vars {
-                    out = out.replace(&format!("{{{k}}}"), &wire_safe(v));
-                }
-                for p in PLACEHOLDERS {
-                    out = out.replace(&format!("{{{p}}}"), "-");
-                }
-                truncate_line(out)
-            })
+            .map(|line| truncate_line(substitute(line, vars)))
             .collect();
         Reply {
             code: self.code.clone(),
@@ -143,6 +134,33 @@ impl ReplyTemplate {
             lines,
         }
     }
+}
+
+/// Replaces `{name}` in one pass, so a value that itself contains `{ref}`
+/// (an address can) is not expanded again. Unknown or unset names become `-`.
+fn substitute(line: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if PLACEHOLDERS.contains(&&after[..close]) => {
+                let name = &after[..close];
+                match vars.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(&wire_safe(v)),
+                    None => out.push('-'),
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn check_line(line: &str) -> Result<(), String> {
@@ -360,6 +378,12 @@ mod tests {
     fn values_are_made_wire_safe() {
         let tpl = ReplyTemplate::new("550 5.1.6", vec!["{address}".into()]).unwrap();
         assert_eq!(tpl.render(&[("address", "a%b@æ.dk")]).lines[0], "a%%b@?.dk");
+        let tpl = ReplyTemplate::new("550 5.1.6", vec!["{address} ref {ref}".into()]).unwrap();
+        assert_eq!(
+            tpl.render(&[("address", "{ref}@x.dk"), ("ref", "Q1")])
+                .lines[0],
+            "{ref}@x.dk ref Q1"
+        );
         let long = "x".repeat(2000);
         assert_eq!(tpl.render(&[("address", &long)]).lines[0].len(), MAX_LINE);
     }

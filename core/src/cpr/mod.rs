@@ -126,13 +126,17 @@ pub const DEFAULT_NEGATIVE_KEYWORDS: &[&str] = &[
 ];
 
 /// Everything the detector needs to know, fixed for its lifetime.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DetectorSettings {
     pub exempt_dates: Vec<Date>,
     pub positive_keywords: Vec<String>,
     pub negative_keywords: Vec<String>,
     /// Birth dates after this are impossible.
     pub today: Date,
+    /// Read today's date from the clock at every scan instead of using
+    /// `today`: a daemon runs for months, and a date fixed at start would
+    /// turn every child born since into a "future" date and drop its number.
+    pub follow_clock: bool,
     /// Secret for keyed fingerprints in findings; `None` disables them.
     pub fingerprint_key: Option<Vec<u8>>,
     /// A part with at least this many ten-digit candidates …
@@ -141,6 +145,25 @@ pub struct DetectorSettings {
     /// or exempt date) is a table of other numbers: every number in it is
     /// lowered one level.
     pub dense_valid_percent: usize,
+}
+
+/// Shows everything but the fingerprint key.
+impl std::fmt::Debug for DetectorSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectorSettings")
+            .field("exempt_dates", &self.exempt_dates.len())
+            .field("positive_keywords", &self.positive_keywords)
+            .field("negative_keywords", &self.negative_keywords)
+            .field("today", &self.today)
+            .field("follow_clock", &self.follow_clock)
+            .field(
+                "fingerprint_key",
+                &self.fingerprint_key.as_ref().map(|_| "(set)"),
+            )
+            .field("dense_min_candidates", &self.dense_min_candidates)
+            .field("dense_valid_percent", &self.dense_valid_percent)
+            .finish()
+    }
 }
 
 impl Default for DetectorSettings {
@@ -156,6 +179,7 @@ impl Default for DetectorSettings {
                 .map(|s| s.to_string())
                 .collect(),
             today: Date::today(),
+            follow_clock: false,
             fingerprint_key: None,
             dense_min_candidates: 6,
             dense_valid_percent: 15,
@@ -190,7 +214,11 @@ impl Detector {
     /// All MEDIUM and HIGH findings in `text` (one part), in text order.
     /// Offsets refer to `text` itself, whatever normalisation applied.
     pub fn scan(&self, text: &str) -> Vec<CprHit> {
-        let today = self.settings.today;
+        let today = if self.settings.follow_clock {
+            Date::today()
+        } else {
+            self.settings.today
+        };
         let mut total = 0usize;
         let mut plausible = 0usize;
         let mut valid: Vec<(Candidate, Validated, bool)> = Vec::new();
