@@ -10,7 +10,7 @@ use std::io::{Cursor, Read};
 use ::zip::ZipArchive;
 
 use super::attach::{self, File};
-use super::{odf, ooxml, Ctx};
+use super::{odf, ooxml, Ctx, SegmentKind};
 
 /// Entries this small are never judged by their compression ratio (a page of
 /// blanks compresses a thousandfold and harms no one).
@@ -144,10 +144,18 @@ pub fn scan_container(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth:
 }
 
 /// A plain archive: every entry is a file of its own, extracted recursively.
+/// Its name is a file name like an attachment's, so every folder and file
+/// name in its path is a header-like segment (rejected whatever the
+/// recipients): `attachment:sager.zip:filename:2024/Borger … .txt`.
 fn scan_plain(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, depth: usize) {
+    let mut seen = std::collections::HashSet::new();
     for i in 0..archive.names.len() {
         let name = archive.names[i].clone();
-        if name.ends_with('/') || name.is_empty() {
+        if name.is_empty() {
+            continue;
+        }
+        push_names(ctx, location, &name, &mut seen);
+        if name.ends_with('/') {
             continue;
         }
         let loc = format!("{location}:{name}");
@@ -163,6 +171,33 @@ fn scan_plain(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, dept
                 charset: None,
             };
             attach::scan(ctx, &entry, &loc, depth + 1);
+        }
+    }
+}
+
+/// One header-like segment per folder or file name in the entry path
+/// `name`, each path prefix once per archive.
+/// Both `/` and the `\` some Windows tools write separate the names.
+fn push_names(
+    ctx: &mut Ctx<'_>,
+    location: &str,
+    name: &str,
+    seen: &mut std::collections::HashSet<String>,
+) {
+    let mut start = 0;
+    for component in name.split(['/', '\\']) {
+        let end = start + component.len();
+        let path = &name[..end];
+        start = end + 1;
+        if component.is_empty() || component == "." || component == ".." {
+            continue;
+        }
+        if seen.insert(path.to_string()) {
+            ctx.push(
+                SegmentKind::Header,
+                format!("{location}:filename:{path}"),
+                component.to_string(),
+            );
         }
     }
 }
