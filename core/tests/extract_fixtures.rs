@@ -296,6 +296,12 @@ fn encrypted_mails_are_marked_not_scanned() {
         let raw = fixture(name);
         let x = extract(&raw, &Limits::default());
         assert!(x.encrypted, "{name}");
+        // The ciphertext is recognised as such and not read as text.
+        assert!(
+            x.segments.iter().all(|s| s.kind != SegmentKind::Attachment),
+            "{name}: {}",
+            dump(&x)
+        );
     }
 }
 

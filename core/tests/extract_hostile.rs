@@ -4,7 +4,8 @@
 
 use std::io::{Cursor, Write};
 
-use cpr_milter_core::extract::{extract, Extracted, Limits};
+use cpr_milter_core::extract::{extract, extract_headers, Extracted, Limits, SegmentKind};
+use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
 
 fn reasons(x: &Extracted) -> String {
     x.unscannable
@@ -143,7 +144,15 @@ fn multiparts_nested_one_hundred_deep() {
     for i in (0..100).rev() {
         raw.push_str(&format!("--b{i}--\r\n"));
     }
-    let _ = extract(raw.as_bytes(), &Limits::default());
+    // mail-parser flattens the tree, so the depth is no danger here: the
+    // body must be found, or the depth reported; never silently dropped.
+    let x = extract(raw.as_bytes(), &Limits::default());
+    let found = x.segments.iter().any(|s| s.text.contains("241085-1337"));
+    let r = reasons(&x);
+    assert!(
+        found || r.contains("nesting") || r.contains("depth"),
+        "neither found nor reported: {r}"
+    );
 }
 
 #[test]
@@ -289,4 +298,217 @@ fn deadline_is_checked_between_parts() {
     };
     let x = extract(&raw, &limits);
     assert!(reasons(&x).contains("longer than"), "{}", reasons(&x));
+    assert!(x.deadline_exceeded);
+    assert!(x.into_owned().deadline_exceeded);
+    let x = extract(&raw, &Limits::default());
+    assert!(!x.deadline_exceeded, "{}", reasons(&x));
+}
+
+#[test]
+fn extraction_deadline_is_shorter_than_the_scan_timeout() {
+    let settings = cpr_milter_core::config::LimitSettings::default();
+    let limits = Limits::from(&settings);
+    let outer = std::time::Duration::from_secs(settings.scan_timeout_seconds);
+    assert_eq!(limits.timeout, outer * 4 / 5);
+}
+
+fn inspect(raw: &[u8], recipient: &str) -> Verdict {
+    let cfg = cpr_milter_core::config::parse(
+        "listen: unix:/x\norganisation:\n  domains: [nyborg.dk]\n",
+        "t",
+    )
+    .expect("config");
+    let env = Envelope {
+        auth_user: Some("jens".into()),
+        recipients: vec![recipient.into()],
+        ..Envelope::default()
+    };
+    Inspector::new(cfg, None).inspect_message(&env, raw)
+}
+
+#[test]
+fn zip_entry_names_are_file_names() {
+    let inner = zip_of(&[("Borger 290200-4001.txt", b"hej")]);
+    let z = zip_of(&[
+        ("2024/", b""),
+        ("2024/Borger 241085-1337.txt", b"intet her"),
+        ("2024/noter.txt", b"intet her"),
+        ("indre.zip", &inner),
+    ]);
+    let raw = with_attachment("sager.zip", &z);
+    let x = extract(&raw, &Limits::default());
+    let header = |loc: &str, text: &str| {
+        x.segments
+            .iter()
+            .any(|s| s.kind == SegmentKind::Header && s.location == loc && s.text == text)
+    };
+    let all: Vec<_> = x.segments.iter().map(|s| (&s.location, &s.text)).collect();
+    assert!(
+        header(
+            "attachment:sager.zip:filename:2024/Borger 241085-1337.txt",
+            "Borger 241085-1337.txt"
+        ),
+        "{all:?}"
+    );
+    assert!(
+        header("attachment:sager.zip:filename:2024", "2024"),
+        "{all:?}"
+    );
+    // The folder is named once, not once per entry.
+    assert_eq!(
+        x.segments
+            .iter()
+            .filter(|s| s.location == "attachment:sager.zip:filename:2024")
+            .count(),
+        1
+    );
+    // Nested archive: its entries' names too.
+    assert!(
+        header(
+            "attachment:sager.zip:indre.zip:filename:Borger 290200-4001.txt",
+            "Borger 290200-4001.txt"
+        ),
+        "{all:?}"
+    );
+
+    // Header rule: rejected even to a colleague in the organisation.
+    let v = inspect(&raw, "kollega@nyborg.dk");
+    assert_eq!(
+        (v.action, v.rule.as_deref()),
+        (Action::Reject, Some("cpr.header")),
+        "{v:?}"
+    );
+    // The clean twin (no number in any name) goes to the colleague.
+    let clean = zip_of(&[("2024/noter.txt", b"intet her")]);
+    let v = inspect(&with_attachment("sager.zip", &clean), "kollega@nyborg.dk");
+    assert_eq!(v.action, Action::Accept, "{v:?}");
+}
+
+fn single_part(headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut raw = format!(
+        "From: a@nyborg.dk\r\nTo: b@gmail.com\r\nSubject: Sag\r\nMIME-Version: 1.0\r\n{headers}\r\n"
+    )
+    .into_bytes();
+    raw.extend_from_slice(body);
+    raw
+}
+
+#[test]
+fn encryption_labels_are_checked_against_the_content() {
+    // Plain text sent as S/MIME enveloped-data: scanned, rejected.
+    let fake = single_part(
+        "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
+Content-Transfer-Encoding: base64\r\n",
+        format!("{}\r\n", b64(b"Borger 241085-1337\r\n")).as_bytes(),
+    );
+    let x = extract(&fake, &Limits::default());
+    assert!(!x.encrypted);
+    assert!(
+        x.segments
+            .iter()
+            .any(|s| s.kind == SegmentKind::Attachment && s.text.contains("241085-1337")),
+        "{:?}",
+        x.segments
+    );
+    let v = inspect(&fake, "b@gmail.com");
+    assert_eq!(v.action, Action::Reject, "{v:?}");
+
+    // The same as opaque signed-data: scanned too, not waved through as
+    // "not unpacked".
+    let fake_signed = single_part(
+        "Content-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m\r\n",
+        b"Borger 241085-1337\r\n",
+    );
+    let x = extract(&fake_signed, &Limits::default());
+    assert!(x.segments.iter().any(|s| s.text.contains("241085-1337")));
+    assert!(x.unscannable.is_empty(), "{}", reasons(&x));
+
+    // Real DER enveloped-data (BER indefinite length, as OpenSSL writes it)
+    // and authEnveloped-data (definite length): encrypted.
+    for der in [
+        &b"\x30\x80\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x03\xA0\x80\x30\x80\x02\x01\x00"[..],
+        b"\x30\x81\x90\x06\x0B\x2A\x86\x48\x86\xF7\x0D\x01\x09\x10\x01\x17\xA0\x81\x80",
+    ] {
+        let real = single_part(
+            "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
+Content-Transfer-Encoding: base64\r\n",
+            format!("{}\r\n", b64(der)).as_bytes(),
+        );
+        assert!(extract(&real, &Limits::default()).encrypted, "{der:?}");
+    }
+
+    // multipart/encrypted whose "ciphertext" is plain text: scanned.
+    let fake_pgp = single_part(
+        "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\r\n",
+        b"--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\
+--b\r\nContent-Type: application/octet-stream; name=encrypted.asc\r\n\r\nBorger 241085-1337\r\n--b--\r\n",
+    );
+    let x = extract(&fake_pgp, &Limits::default());
+    assert!(!x.encrypted);
+    let v = inspect(&fake_pgp, "b@gmail.com");
+    assert_eq!(v.action, Action::Reject, "{v:?}");
+
+    // Binary OpenPGP (a new-format PKESK packet) is encrypted.
+    let binary_pgp = single_part(
+        "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\r\n",
+        format!(
+            "--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\
+--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+            b64(b"\xC1\x4C\x03\x12\x34\x56\x78")
+        )
+        .as_bytes(),
+    );
+    assert!(extract(&binary_pgp, &Limits::default()).encrypted);
+
+    // Text under a signature or control label is scanned too.
+    for ctype in [
+        "application/pgp-signature",
+        "application/pkcs7-signature",
+        "application/pgp-encrypted",
+    ] {
+        let raw = single_part(
+            "Content-Type: multipart/mixed; boundary=m\r\n",
+            format!(
+                "--m\r\nContent-Type: text/plain\r\n\r\nhej\r\n\
+--m\r\nContent-Type: {ctype}\r\n\r\nBorger 241085-1337 og flere sager\r\n--m--\r\n"
+            )
+            .as_bytes(),
+        );
+        let v = inspect(&raw, "b@gmail.com");
+        assert_eq!(v.action, Action::Reject, "{ctype}: {v:?}");
+    }
+}
+
+#[test]
+fn headers_of_an_oversized_message() {
+    let mut raw = b"From: a@nyborg.dk\r\nTo: b@gmail.com\r\nSubject: Borger 241085-1337\r\n\
+MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n\
+Content-Disposition: attachment; filename=\"Sag 290200-4001.bin\"\r\n\r\n"
+        .to_vec();
+    raw.resize(raw.len() + 3 * 1024 * 1024, b'A');
+    let limits = Limits {
+        max_message_bytes: 1024 * 1024,
+        ..Limits::default()
+    };
+    // The full extraction refuses it ...
+    assert!(reasons(&extract(&raw, &limits)).contains("larger than"));
+    // ... the header extraction still sees the Subject and the file name.
+    let x = extract_headers(&raw, &limits);
+    let subject = x
+        .segments
+        .iter()
+        .find(|s| s.kind == SegmentKind::Subject)
+        .expect("subject");
+    assert!(subject.text.contains("241085-1337"));
+    assert!(x
+        .segments
+        .iter()
+        .any(|s| s.kind == SegmentKind::Header && s.location == "filename:Sag 290200-4001.bin"));
+    assert!(x.segments.iter().all(|s| s.text.len() < 1024), "body read");
+    assert!(x.unscannable.is_empty(), "{}", reasons(&x));
+
+    // Cut off inside the header section: what is there is still read.
+    let cut = b"From: a@nyborg.dk\r\nSubject: Borger 241085-1337\r\nTo: b@gm";
+    let x = extract_headers(cut, &limits);
+    assert!(x.segments.iter().any(|s| s.text.contains("241085-1337")));
 }

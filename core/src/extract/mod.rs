@@ -71,9 +71,15 @@ pub struct Unscannable {
 #[derive(Clone, Debug, Default)]
 pub struct Extracted<'r> {
     pub segments: Vec<Segment<'r>>,
-    /// S/MIME enveloped-data or PGP/MIME encrypted content was present.
+    /// S/MIME enveloped-data or PGP/MIME encrypted content was present
+    /// (checked by its bytes, not only by its label).
     pub encrypted: bool,
     pub unscannable: Vec<Unscannable>,
+    /// The extraction deadline cut the walk short: part of the message was
+    /// never looked at. An `unscannable` entry says where; this flag lets
+    /// the policy answer with a temporary failure instead of judging a
+    /// half-read message.
+    pub deadline_exceeded: bool,
 }
 
 impl Extracted<'_> {
@@ -91,6 +97,7 @@ impl Extracted<'_> {
                 .collect(),
             encrypted: self.encrypted,
             unscannable: self.unscannable,
+            deadline_exceeded: self.deadline_exceeded,
         }
     }
 }
@@ -112,7 +119,8 @@ pub struct Limits {
     pub max_compression_ratio: u64,
     /// Pages read from one PDF.
     pub max_pdf_pages: usize,
-    /// Wall-clock budget for extracting one message.
+    /// Wall-clock budget for extracting one message. From the configuration
+    /// it is 80 % of `scan_timeout_seconds` (see `From<&LimitSettings>`).
     pub timeout: Duration,
 }
 
@@ -132,9 +140,20 @@ impl From<&crate::config::LimitSettings> for Limits {
             max_uncompressed_bytes: l.max_uncompressed_bytes,
             max_compression_ratio: l.max_compression_ratio,
             max_pdf_pages: l.max_pdf_pages,
-            timeout: Duration::from_secs(l.scan_timeout_seconds),
+            timeout: extraction_budget(l.scan_timeout_seconds),
         }
     }
+}
+
+/// The extraction deadline for a configured `scan_timeout_seconds`: 80 % of
+/// it. The daemon runs the whole inspection under an outer timer of
+/// `scan_timeout_seconds`; if both fired at the same moment the outer one
+/// could win the race and answer before extraction had reported what it cut
+/// short. Ending extraction clearly earlier leaves the remaining 20 % for
+/// matching and the verdict, so the inner deadline (recorded as
+/// `deadline_exceeded`) is what normally ends a slow scan.
+fn extraction_budget(scan_timeout_seconds: u64) -> Duration {
+    Duration::from_millis(scan_timeout_seconds.saturating_mul(800))
 }
 
 const MAX_UNSCANNABLE: usize = 256;
@@ -201,8 +220,9 @@ impl<'a> Ctx<'a> {
         }
         if Instant::now() >= self.deadline {
             self.timed_out = true;
-            let secs = self.limits.timeout.as_secs();
-            self.unscannable(location, format!("extraction took longer than {secs} s"));
+            self.out.deadline_exceeded = true;
+            let secs = self.limits.timeout.as_secs_f64();
+            self.unscannable(location, format!("extraction took longer than {secs:.1} s"));
         }
         self.timed_out
     }
@@ -268,6 +288,45 @@ pub fn extract<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
     match parse(raw) {
         Ok(msg) => walk_message(&msg, "", 0, &mut ctx),
         Err(reason) => ctx.unscannable("message", reason),
+    }
+    ctx.out
+}
+
+/// Largest header section [`extract_headers`] reads. Real header sections
+/// are a few KiB (Postfix cuts them at 100 KiB by default).
+const MAX_HEADER_SECTION: usize = 4 * 1024 * 1024;
+
+/// Extracts only what the header section of the top-level message shows:
+/// its human-readable headers (Subject, From, To, Content-Description …)
+/// and the file name of the root part, if it has one. Only the bytes up to
+/// the blank line that ends the header section are parsed, so the body may
+/// be huge or cut off. Meant for messages too large for [`extract`]: a
+/// number in the Subject is rejected whatever the size of the mail.
+pub fn extract_headers<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
+    let mut ctx = Ctx::new(limits);
+    let window = &raw[..raw.len().min(MAX_HEADER_SECTION)];
+    let end = match header_end(window) {
+        Some(end) => end,
+        None if raw.len() <= MAX_HEADER_SECTION => raw.len(),
+        None => {
+            ctx.unscannable(
+                "message",
+                format!("header section larger than {MAX_HEADER_SECTION} bytes"),
+            );
+            window.len()
+        }
+    };
+    let head = &raw[..end];
+    match std::panic::catch_unwind(|| MessageParser::default().parse_headers(head)) {
+        Ok(Some(msg)) => {
+            let root = msg.root_part();
+            headers::collect(root.headers(), "", &mut ctx.out);
+            if let Some(name) = root.attachment_name() {
+                ctx.push(SegmentKind::Header, format!("filename:{name}"), name.into());
+            }
+        }
+        Ok(None) => ctx.unscannable("message", "not a parseable RFC 5322 message"),
+        Err(_) => ctx.unscannable("message", "the MIME parser failed on malformed structure"),
     }
     ctx.out
 }
@@ -377,6 +436,20 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
         return;
     }
     headers::collect(msg.root_part().headers(), prefix, &mut ctx.out);
+    let protection: Vec<Protection> = msg.parts.iter().map(|p| protection_of(msg, p)).collect();
+    // The ciphertext parts of a verified multipart/encrypted.
+    let mut ciphertext = vec![false; msg.parts.len()];
+    for (idx, part) in msg.parts.iter().enumerate() {
+        if protection[idx] == Protection::Encrypted {
+            if let PartType::Multipart(children) = &part.body {
+                for &c in children {
+                    if let Some(flag) = ciphertext.get_mut(c as usize) {
+                        *flag = true;
+                    }
+                }
+            }
+        }
+    }
     let mut nested = 0;
     for (idx, part) in msg.parts.iter().enumerate() {
         let here = format!("{prefix}part:{idx}");
@@ -384,10 +457,13 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
             return;
         }
         let ctype = content_type_of(part);
-        match protection_of(part) {
+        match protection[idx] {
             Protection::Encrypted => ctx.out.encrypted = true,
             Protection::OpaqueSigned => {
                 ctx.unscannable(&here, "S/MIME opaque-signed content is not unpacked");
+            }
+            Protection::UnknownCms => {
+                ctx.unscannable(&here, "S/MIME content of an unknown type is not unpacked");
             }
             Protection::None => {}
         }
@@ -442,13 +518,9 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
                     walk_raw_message(bytes, &format!("{prefix}message:{nested}/"), depth + 1, ctx);
                     continue;
                 }
-                if matches!(
-                    protection_of(part),
-                    Protection::Encrypted | Protection::OpaqueSigned
-                ) || ctype == "application/pgp-encrypted"
-                    || ctype == "application/pgp-signature"
-                    || ctype == "application/pkcs7-signature"
-                    || ctype == "application/x-pkcs7-signature"
+                if protection[idx] != Protection::None
+                    || ciphertext[idx]
+                    || is_crypto_control(&ctype, bytes)
                 {
                     continue;
                 }
@@ -512,32 +584,140 @@ fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
     }
 }
 
+/// What a part's cryptographic label turned out to be, judged by its bytes:
+/// a label alone proves nothing (any text can be sent as
+/// `application/pkcs7-mime`), and content that is not what it claims is
+/// scanned like any attachment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Protection {
     None,
+    /// S/MIME enveloped or authEnveloped data, or a multipart/encrypted
+    /// whose payload is OpenPGP data.
     Encrypted,
+    /// S/MIME signed-data (opaque signing): the content is inside the DER.
     OpaqueSigned,
+    /// A DER CMS structure of another type (compressed-data …).
+    UnknownCms,
 }
 
-fn protection_of(part: &mail_parser::MessagePart<'_>) -> Protection {
+/// id-envelopedData 1.2.840.113549.1.7.3 (OID content bytes).
+const OID_ENVELOPED: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03];
+/// id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23.
+const OID_AUTH_ENVELOPED: &[u8] = &[
+    0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17,
+];
+/// id-signedData 1.2.840.113549.1.7.2.
+const OID_SIGNED: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
+
+fn protection_of(msg: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> Protection {
     let Some(ct) = part.content_type() else {
         return Protection::None;
     };
     let sub = ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase();
     let ty = ct.c_type.to_ascii_lowercase();
     if ty == "multipart" && sub == "encrypted" {
-        return Protection::Encrypted;
+        // RFC 3156: a control part (application/pgp-encrypted) and the
+        // ciphertext. Every non-control child must be OpenPGP data.
+        let PartType::Multipart(children) = &part.body else {
+            return Protection::None;
+        };
+        let payloads: Vec<&[u8]> = children
+            .iter()
+            .filter_map(|&c| msg.parts.get(c as usize))
+            .filter(|c| content_type_of(c) != "application/pgp-encrypted")
+            .map(|c| c.contents())
+            .collect();
+        if !payloads.is_empty() && payloads.iter().all(|p| looks_like_pgp_message(p)) {
+            return Protection::Encrypted;
+        }
+        return Protection::None;
     }
     if ty == "application" && (sub == "pkcs7-mime" || sub == "x-pkcs7-mime") {
-        let smime = ct
-            .attribute("smime-type")
-            .unwrap_or("enveloped-data")
-            .to_ascii_lowercase();
-        return match smime.as_str() {
-            "signed-data" | "certs-only" => Protection::OpaqueSigned,
-            _ => Protection::Encrypted,
+        return match cms_content_type(part.contents()) {
+            Some(oid) if oid == OID_ENVELOPED || oid == OID_AUTH_ENVELOPED => Protection::Encrypted,
+            Some(oid) if oid == OID_SIGNED => Protection::OpaqueSigned,
+            Some(_) => Protection::UnknownCms,
+            None => Protection::None,
         };
     }
     Protection::None
+}
+
+/// The content-type OID (its content bytes) of a DER/BER CMS ContentInfo:
+/// `SEQUENCE { OBJECT IDENTIFIER, [0] … }`. `None` when `bytes` does not
+/// start like one.
+fn cms_content_type(bytes: &[u8]) -> Option<&[u8]> {
+    if bytes.first() != Some(&0x30) {
+        return None;
+    }
+    let len = *bytes.get(1)?;
+    let oid_at = match len {
+        // Short form, or BER indefinite length (0x80).
+        0x00..=0x80 => 2,
+        0x81..=0x84 => 2 + usize::from(len & 0x7F),
+        _ => return None,
+    };
+    let oid = bytes.get(oid_at..)?;
+    if oid.first() != Some(&0x06) {
+        return None;
+    }
+    let n = usize::from(*oid.get(1)?);
+    if n == 0 || n >= 0x80 {
+        return None;
+    }
+    oid.get(2..2 + n)
+}
+
+/// ASCII-armoured (`-----BEGIN PGP MESSAGE-----`) or binary OpenPGP data
+/// starting with an encrypted-session-key or encrypted-data packet.
+fn looks_like_pgp_message(bytes: &[u8]) -> bool {
+    let trimmed = trim_ascii_start(bytes);
+    if trimmed.starts_with(b"-----BEGIN PGP MESSAGE-----") {
+        return true;
+    }
+    // PKESK, SKESK, SED, SEIPD, AEAD-encrypted data.
+    matches!(pgp_packet_tag(bytes), Some(1 | 3 | 9 | 18 | 20))
+}
+
+/// The tag of the OpenPGP packet `bytes` starts with (RFC 4880 §4.2: old
+/// and new header formats), if the first byte is a packet header at all.
+fn pgp_packet_tag(bytes: &[u8]) -> Option<u8> {
+    let first = *bytes.first()?;
+    if first & 0x80 == 0 {
+        None
+    } else if first & 0x40 != 0 {
+        Some(first & 0x3F)
+    } else {
+        Some((first >> 2) & 0x0F)
+    }
+}
+
+/// Parts that only carry cryptographic plumbing, recognised by their
+/// content as well as their type: the PGP/MIME control part, detached
+/// signatures. Text sent under one of these labels is scanned.
+fn is_crypto_control(ctype: &str, bytes: &[u8]) -> bool {
+    let trimmed = trim_ascii_start(bytes);
+    match ctype {
+        "application/pgp-encrypted" => {
+            (bytes.len() <= 256 && trimmed.starts_with(b"Version:")) || trimmed.is_empty()
+        }
+        "application/pgp-signature" => {
+            trimmed.starts_with(b"-----BEGIN PGP SIGNATURE-----")
+                || pgp_packet_tag(bytes) == Some(2)
+        }
+        "application/pkcs7-signature" | "application/x-pkcs7-signature" => {
+            cms_content_type(bytes) == Some(OID_SIGNED)
+        }
+        _ => false,
+    }
+}
+
+fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    &bytes[start..]
 }
 
 /// Flattens a decoded header value into the text a person would read.
