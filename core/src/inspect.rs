@@ -159,14 +159,15 @@ impl Inspector {
 
         let mut findings = Vec::new();
         let limits = &self.config.limits;
-        if raw.len() as u64 > limits.max_message_bytes {
-            let f = unscannable_finding(
-                "message",
-                &format!("message larger than {} bytes", limits.max_message_bytes),
-            );
-            return self.unscannable_verdict(vec![f], &reference);
-        }
-        let extracted = extract::extract(raw, &Limits::from(limits));
+        // Too large to inspect whole: the headers (Subject, file name) are
+        // still read, because a number there is rejected whatever happens
+        // to the body.
+        let oversized = raw.len() as u64 > limits.max_message_bytes;
+        let extracted = if oversized {
+            extract::extract_headers(raw, &Limits::from(limits))
+        } else {
+            extract::extract(raw, &Limits::from(limits))
+        };
 
         let mut hits: Vec<(&Segment, CprHit)> = Vec::new();
         for seg in &extracted.segments {
@@ -185,11 +186,15 @@ impl Inspector {
                 reason: h.reason.clone(),
             });
         }
-        let unscannable: Vec<Finding> = extracted
+        let mut unscannable: Vec<Finding> = extracted
             .unscannable
             .iter()
             .map(|u| unscannable_finding(&u.location, &u.reason))
             .collect();
+        if oversized {
+            let reason = format!("message larger than {} bytes", limits.max_message_bytes);
+            unscannable.insert(0, unscannable_finding("message", &reason));
+        }
 
         if cpr::decide(hits.iter().map(|(_, h)| h)) {
             // A number in a header travels everywhere: always reject.
@@ -228,6 +233,18 @@ impl Inspector {
                     .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
                 return self.decided(Action::Reject, reply, rule, findings);
             }
+        }
+        // Out of time with nothing decisive found: the MTA keeps the mail and
+        // retries (F10), it is not let through half-read.
+        if extracted.deadline_exceeded {
+            let mut v = self.tempfail(
+                env,
+                "internal.timeout",
+                "extraction ran out of time (80% of limits.scan_timeout_seconds)",
+            );
+            v.findings.extend(findings);
+            v.findings.extend(unscannable);
+            return v;
         }
         if !unscannable.is_empty() {
             if self.config.limits.unscannable != UnscannablePolicy::Accept {
@@ -417,6 +434,49 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
         let wire = v.reply.unwrap().to_string();
         assert!(wire.contains("<2410XXXXXX@gmail.com>"), "{wire}");
         assert!(!wire.contains("1337"), "{wire}");
+    }
+
+    #[test]
+    fn oversized_message_is_still_rejected_for_a_number_in_the_subject() {
+        let cfg =
+            crate::config::parse("listen: unix:/x\nlimits:\n  max_message_bytes: 2000\n", "t")
+                .unwrap();
+        let insp = Inspector::new(cfg, None);
+        let mut raw = b"Subject: Borger 241085-1337\r\n\r\n".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 5000));
+        let v = insp.inspect_message(&env(), &raw);
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("cpr.subject")),
+            "{v:?}"
+        );
+        // Without a number in the headers, the size limit decides (default: accept, audited).
+        let mut clean = b"Subject: Sag\r\n\r\n".to_vec();
+        clean.extend(std::iter::repeat_n(b'x', 5000));
+        let v = insp.inspect_message(&env(), &clean);
+        assert_eq!(v.action, Action::Accept);
+        assert_eq!(v.findings[0].rule, "content.unscannable");
+    }
+
+    #[test]
+    fn running_out_of_time_is_a_tempfail_not_an_accept() {
+        let raw = b"Subject: Sag\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nHej\r\n--b--\r\n";
+        let mut cfg = crate::config::parse("listen: unix:/x\n", "t").unwrap();
+        assert_eq!(
+            Inspector::new(cfg.clone(), None)
+                .inspect_message(&env(), raw)
+                .action,
+            Action::Accept
+        );
+        // No time at all (parse clamps the setting to >= 1 s; set it directly).
+        cfg.limits.scan_timeout_seconds = 0;
+        let v = Inspector::new(cfg, None).inspect_message(&env(), raw);
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Tempfail, Some("internal.timeout")),
+            "{v:?}"
+        );
+        assert!(v.reply.unwrap().to_string().starts_with("451-4.7.1 "));
     }
 
     #[test]
