@@ -14,6 +14,8 @@ mod html;
 mod odf;
 mod ooxml;
 mod pdf;
+mod plain;
+mod protection;
 mod sniff;
 mod text;
 mod xml;
@@ -23,6 +25,9 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+pub use plain::extract_headers;
+use plain::plain_utf8_message;
+use protection::{is_crypto_control, protection_of, Protection};
 
 pub use html::html_to_text;
 
@@ -292,122 +297,6 @@ pub fn extract<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
     ctx.out
 }
 
-/// Largest header section [`extract_headers`] reads. Real header sections
-/// are a few KiB (Postfix cuts them at 100 KiB by default).
-const MAX_HEADER_SECTION: usize = 4 * 1024 * 1024;
-
-/// Extracts only what the header section of the top-level message shows:
-/// its human-readable headers (Subject, From, To, Content-Description …)
-/// and the file name of the root part, if it has one. Only the bytes up to
-/// the blank line that ends the header section are parsed, so the body may
-/// be huge or cut off. Meant for messages too large for [`extract`]: a
-/// number in the Subject is rejected whatever the size of the mail.
-pub fn extract_headers<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
-    let mut ctx = Ctx::new(limits);
-    let window = &raw[..raw.len().min(MAX_HEADER_SECTION)];
-    let end = match header_end(window) {
-        Some(end) => end,
-        None if raw.len() <= MAX_HEADER_SECTION => raw.len(),
-        None => {
-            ctx.unscannable(
-                "message",
-                format!("header section larger than {MAX_HEADER_SECTION} bytes"),
-            );
-            window.len()
-        }
-    };
-    let head = &raw[..end];
-    match std::panic::catch_unwind(|| MessageParser::default().parse_headers(head)) {
-        Ok(Some(msg)) => {
-            let root = msg.root_part();
-            headers::collect(root.headers(), "", &mut ctx.out);
-            if let Some(name) = root.attachment_name() {
-                ctx.push(SegmentKind::Header, format!("filename:{name}"), name.into());
-            }
-        }
-        Ok(None) => ctx.unscannable("message", "not a parseable RFC 5322 message"),
-        Err(_) => ctx.unscannable("message", "the MIME parser failed on malformed structure"),
-    }
-    ctx.out
-}
-
-/// Fast path for the commonest large mail: one text/plain part, UTF-8 or
-/// ASCII, no transfer encoding. Its body needs no decoding, so it is matched
-/// where it lies in the raw message instead of being validated lossily and
-/// copied (which costs more than the CPR search itself). Anything else, or a
-/// body that is not valid UTF-8, takes the full MIME walk.
-fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'_>) -> Option<Extracted<'r>> {
-    let body_start = header_end(raw)?;
-    let msg =
-        std::panic::catch_unwind(|| MessageParser::default().parse_headers(&raw[..body_start]))
-            .ok()??;
-    let root = msg.root_part();
-    let plain = match root.content_type() {
-        None => true,
-        Some(ct) => {
-            ct.c_type.eq_ignore_ascii_case("text")
-                && ct
-                    .c_subtype
-                    .as_deref()
-                    .is_none_or(|s| s.eq_ignore_ascii_case("plain"))
-                && ct.attribute("charset").is_none_or(|c| {
-                    ["utf-8", "utf8", "us-ascii", "ascii"]
-                        .iter()
-                        .any(|k| c.eq_ignore_ascii_case(k))
-                })
-                && ct.attribute("name").is_none()
-        }
-    };
-    let identity = root.headers().iter().all(|h| {
-        !h.name
-            .as_str()
-            .eq_ignore_ascii_case("content-transfer-encoding")
-            || raw_header_value(raw, h).is_some_and(|v| {
-                ["7bit", "8bit", "binary"]
-                    .iter()
-                    .any(|k| v.eq_ignore_ascii_case(k))
-            })
-    });
-    if !plain || !identity || root.content_disposition().is_some() {
-        return None;
-    }
-    // SIMD validation: std's from_utf8 runs at ~1 GB/s on Danish text.
-    let body = simdutf8::basic::from_utf8(&raw[body_start..]).ok()?;
-    headers::collect(root.headers(), "", &mut ctx.out);
-    let mut out: Extracted<'r> = std::mem::take(&mut ctx.out);
-    if !body.trim().is_empty() {
-        out.segments.push(Segment {
-            kind: SegmentKind::Body,
-            location: "body:text/plain".into(),
-            text: Cow::Borrowed(body),
-        });
-    }
-    Some(out)
-}
-
-/// Offset just past the blank line that ends the header section.
-fn header_end(raw: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(p) = raw[i..].iter().position(|&b| b == b'\n') {
-        let nl = i + p;
-        let rest = &raw[nl + 1..];
-        if rest.starts_with(b"\r\n") {
-            return Some(nl + 3);
-        }
-        if rest.starts_with(b"\n") {
-            return Some(nl + 2);
-        }
-        i = nl + 1;
-    }
-    None
-}
-
-/// The unparsed value of a header (trimmed), from its offsets in `raw`.
-fn raw_header_value<'r>(raw: &'r [u8], h: &mail_parser::Header<'_>) -> Option<&'r str> {
-    let v = raw.get(h.offset_start as usize..h.offset_end as usize)?;
-    std::str::from_utf8(v).ok().map(str::trim)
-}
-
 /// Parses bytes that claim to be a mail (an .eml attachment, a message/rfc822
 /// part mail-parser left as binary) and walks it under `prefix`.
 pub(crate) fn walk_raw_message(raw: &[u8], prefix: &str, depth: usize, ctx: &mut Ctx<'_>) {
@@ -582,142 +471,6 @@ fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
         },
         None => "text/plain".into(),
     }
-}
-
-/// What a part's cryptographic label turned out to be, judged by its bytes:
-/// a label alone proves nothing (any text can be sent as
-/// `application/pkcs7-mime`), and content that is not what it claims is
-/// scanned like any attachment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Protection {
-    None,
-    /// S/MIME enveloped or authEnveloped data, or a multipart/encrypted
-    /// whose payload is OpenPGP data.
-    Encrypted,
-    /// S/MIME signed-data (opaque signing): the content is inside the DER.
-    OpaqueSigned,
-    /// A DER CMS structure of another type (compressed-data …).
-    UnknownCms,
-}
-
-/// id-envelopedData 1.2.840.113549.1.7.3 (OID content bytes).
-const OID_ENVELOPED: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03];
-/// id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23.
-const OID_AUTH_ENVELOPED: &[u8] = &[
-    0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17,
-];
-/// id-signedData 1.2.840.113549.1.7.2.
-const OID_SIGNED: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
-
-fn protection_of(msg: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> Protection {
-    let Some(ct) = part.content_type() else {
-        return Protection::None;
-    };
-    let sub = ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase();
-    let ty = ct.c_type.to_ascii_lowercase();
-    if ty == "multipart" && sub == "encrypted" {
-        // RFC 3156: a control part (application/pgp-encrypted) and the
-        // ciphertext. Every non-control child must be OpenPGP data.
-        let PartType::Multipart(children) = &part.body else {
-            return Protection::None;
-        };
-        let payloads: Vec<&[u8]> = children
-            .iter()
-            .filter_map(|&c| msg.parts.get(c as usize))
-            .filter(|c| content_type_of(c) != "application/pgp-encrypted")
-            .map(|c| c.contents())
-            .collect();
-        if !payloads.is_empty() && payloads.iter().all(|p| looks_like_pgp_message(p)) {
-            return Protection::Encrypted;
-        }
-        return Protection::None;
-    }
-    if ty == "application" && (sub == "pkcs7-mime" || sub == "x-pkcs7-mime") {
-        return match cms_content_type(part.contents()) {
-            Some(oid) if oid == OID_ENVELOPED || oid == OID_AUTH_ENVELOPED => Protection::Encrypted,
-            Some(oid) if oid == OID_SIGNED => Protection::OpaqueSigned,
-            Some(_) => Protection::UnknownCms,
-            None => Protection::None,
-        };
-    }
-    Protection::None
-}
-
-/// The content-type OID (its content bytes) of a DER/BER CMS ContentInfo:
-/// `SEQUENCE { OBJECT IDENTIFIER, [0] … }`. `None` when `bytes` does not
-/// start like one.
-fn cms_content_type(bytes: &[u8]) -> Option<&[u8]> {
-    if bytes.first() != Some(&0x30) {
-        return None;
-    }
-    let len = *bytes.get(1)?;
-    let oid_at = match len {
-        // Short form, or BER indefinite length (0x80).
-        0x00..=0x80 => 2,
-        0x81..=0x84 => 2 + usize::from(len & 0x7F),
-        _ => return None,
-    };
-    let oid = bytes.get(oid_at..)?;
-    if oid.first() != Some(&0x06) {
-        return None;
-    }
-    let n = usize::from(*oid.get(1)?);
-    if n == 0 || n >= 0x80 {
-        return None;
-    }
-    oid.get(2..2 + n)
-}
-
-/// ASCII-armoured (`-----BEGIN PGP MESSAGE-----`) or binary OpenPGP data
-/// starting with an encrypted-session-key or encrypted-data packet.
-fn looks_like_pgp_message(bytes: &[u8]) -> bool {
-    let trimmed = trim_ascii_start(bytes);
-    if trimmed.starts_with(b"-----BEGIN PGP MESSAGE-----") {
-        return true;
-    }
-    // PKESK, SKESK, SED, SEIPD, AEAD-encrypted data.
-    matches!(pgp_packet_tag(bytes), Some(1 | 3 | 9 | 18 | 20))
-}
-
-/// The tag of the OpenPGP packet `bytes` starts with (RFC 4880 §4.2: old
-/// and new header formats), if the first byte is a packet header at all.
-fn pgp_packet_tag(bytes: &[u8]) -> Option<u8> {
-    let first = *bytes.first()?;
-    if first & 0x80 == 0 {
-        None
-    } else if first & 0x40 != 0 {
-        Some(first & 0x3F)
-    } else {
-        Some((first >> 2) & 0x0F)
-    }
-}
-
-/// Parts that only carry cryptographic plumbing, recognised by their
-/// content as well as their type: the PGP/MIME control part, detached
-/// signatures. Text sent under one of these labels is scanned.
-fn is_crypto_control(ctype: &str, bytes: &[u8]) -> bool {
-    let trimmed = trim_ascii_start(bytes);
-    match ctype {
-        "application/pgp-encrypted" => {
-            (bytes.len() <= 256 && trimmed.starts_with(b"Version:")) || trimmed.is_empty()
-        }
-        "application/pgp-signature" => {
-            trimmed.starts_with(b"-----BEGIN PGP SIGNATURE-----")
-                || pgp_packet_tag(bytes) == Some(2)
-        }
-        "application/pkcs7-signature" | "application/x-pkcs7-signature" => {
-            cms_content_type(bytes) == Some(OID_SIGNED)
-        }
-        _ => false,
-    }
-}
-
-fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    &bytes[start..]
 }
 
 /// Flattens a decoded header value into the text a person would read.
