@@ -5,6 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+mod common;
+
 use cpr_milter_core::extract::{extract, Extracted, Limits, SegmentKind};
 use cpr_milter_core::{Action, Envelope, Inspector};
 
@@ -325,7 +327,7 @@ fn number_after_five_megabytes_of_binary() {
 Content-Type: multipart/mixed; boundary=\"big\"\r\n\r\n--big\r\nContent-Type: application/octet-stream; name=data.bin\r\n\
 Content-Transfer-Encoding: base64\r\n\r\n"
         .to_vec();
-    let b64 = base64_encode(&blob);
+    let b64 = common::base64(&blob);
     for line in b64.as_bytes().chunks(76) {
         raw.extend_from_slice(line);
         raw.extend_from_slice(b"\r\n");
@@ -340,27 +342,4 @@ Content-Transfer-Encoding: base64\r\n\r\n"
         .any(|s| s.location == "body:text/plain" && s.text.contains("241085-1337")));
     let v = inspector().inspect_message(&outgoing(), &raw);
     assert_eq!(v.action, Action::Reject);
-}
-
-fn base64_encode(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(data.len() * 4 / 3 + 4);
-    for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        s.push(A[(n >> 18) as usize & 63] as char);
-        s.push(A[(n >> 12) as usize & 63] as char);
-        s.push(if c.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        s.push(if c.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    s
 }

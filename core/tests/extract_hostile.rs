@@ -4,6 +4,8 @@
 
 use std::io::{Cursor, Write};
 
+mod common;
+
 use cpr_milter_core::extract::{extract, extract_headers, Extracted, Limits, SegmentKind};
 use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
 
@@ -22,35 +24,12 @@ Content-Type: multipart/mixed; boundary=\"h\"\r\n\r\n--h\r\nContent-Type: text/p
 Content-Transfer-Encoding: base64\r\n\r\n"
     )
     .into_bytes();
-    for line in b64(data).as_bytes().chunks(76) {
+    for line in common::base64(data).as_bytes().chunks(76) {
         raw.extend_from_slice(line);
         raw.extend_from_slice(b"\r\n");
     }
     raw.extend_from_slice(b"--h--\r\n");
     raw
-}
-
-fn b64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(data.len() * 4 / 3 + 4);
-    for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        s.push(A[(n >> 18) as usize & 63] as char);
-        s.push(A[(n >> 12) as usize & 63] as char);
-        s.push(if c.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        s.push(if c.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    s
 }
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -399,7 +378,7 @@ fn encryption_labels_are_checked_against_the_content() {
     let fake = single_part(
         "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
 Content-Transfer-Encoding: base64\r\n",
-        format!("{}\r\n", b64(b"Borger 241085-1337\r\n")).as_bytes(),
+        format!("{}\r\n", common::base64(b"Borger 241085-1337\r\n")).as_bytes(),
     );
     let x = extract(&fake, &Limits::default());
     assert!(!x.encrypted);
@@ -432,7 +411,7 @@ Content-Transfer-Encoding: base64\r\n",
         let real = single_part(
             "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
 Content-Transfer-Encoding: base64\r\n",
-            format!("{}\r\n", b64(der)).as_bytes(),
+            format!("{}\r\n", common::base64(der)).as_bytes(),
         );
         assert!(extract(&real, &Limits::default()).encrypted, "{der:?}");
     }
@@ -454,7 +433,7 @@ Content-Transfer-Encoding: base64\r\n",
         format!(
             "--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\
 --b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
-            b64(b"\xC1\x4C\x03\x12\x34\x56\x78")
+            common::base64(b"\xC1\x4C\x03\x12\x34\x56\x78")
         )
         .as_bytes(),
     );

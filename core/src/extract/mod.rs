@@ -168,13 +168,34 @@ pub(crate) struct Ctx<'a> {
     pub limits: &'a Limits,
     deadline: Instant,
     timed_out: bool,
-    parts: usize,
-    parts_exceeded: bool,
-    entries: usize,
-    entries_exceeded: bool,
+    parts: Tally,
+    entries: Tally,
     /// Bytes inflated so far (archives, PDF streams, nested base64 mails).
     pub inflated: u64,
     pub out: Extracted<'static>,
+}
+
+/// A count against a limit.
+#[derive(Default)]
+struct Tally(usize);
+
+enum Step {
+    Within,
+    /// This one passed the limit: report it.
+    JustOver,
+    /// Already reported.
+    StillOver,
+}
+
+impl Tally {
+    fn bump(&mut self, max: usize) -> Step {
+        self.0 += 1;
+        match self.0.cmp(&max.saturating_add(1)) {
+            std::cmp::Ordering::Less => Step::Within,
+            std::cmp::Ordering::Equal => Step::JustOver,
+            std::cmp::Ordering::Greater => Step::StillOver,
+        }
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -183,10 +204,8 @@ impl<'a> Ctx<'a> {
             limits,
             deadline: Instant::now() + limits.timeout,
             timed_out: false,
-            parts: 0,
-            parts_exceeded: false,
-            entries: 0,
-            entries_exceeded: false,
+            parts: Tally::default(),
+            entries: Tally::default(),
             inflated: 0,
             out: Extracted::default(),
         }
@@ -232,33 +251,32 @@ impl<'a> Ctx<'a> {
         self.timed_out
     }
 
-    /// Counts one more part or entry; false (recorded once) past the limit.
+    /// Counts one more MIME part; false past the limit (recorded once).
     pub fn count_part(&mut self, location: &str) -> bool {
-        self.parts += 1;
-        if self.parts > self.limits.max_parts {
-            if !self.parts_exceeded {
-                self.parts_exceeded = true;
-                let max = self.limits.max_parts;
-                self.unscannable(location, format!("more than {max} MIME parts"));
-            }
-            return false;
-        }
-        true
+        let max = self.limits.max_parts;
+        let step = self.parts.bump(max);
+        self.within(step, location, || format!("more than {max} MIME parts"))
     }
 
     /// Counts one more archive entry (over all archives of the message);
-    /// false (recorded once) past the limit.
+    /// false past the limit (recorded once).
     pub fn count_entry(&mut self, location: &str) -> bool {
-        self.entries += 1;
-        if self.entries > self.limits.max_zip_entries {
-            if !self.entries_exceeded {
-                self.entries_exceeded = true;
-                let max = self.limits.max_zip_entries;
-                self.unscannable(location, format!("more than {max} archive entries"));
+        let max = self.limits.max_zip_entries;
+        let step = self.entries.bump(max);
+        self.within(step, location, || {
+            format!("more than {max} archive entries")
+        })
+    }
+
+    fn within(&mut self, step: Step, location: &str, reason: impl FnOnce() -> String) -> bool {
+        match step {
+            Step::Within => true,
+            Step::JustOver => {
+                self.unscannable(location, reason());
+                false
             }
-            return false;
+            Step::StillOver => false,
         }
-        true
     }
 
     /// Bytes that may still be inflated.
