@@ -459,6 +459,36 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
     }
 
     #[test]
+    fn unscannable_content_under_the_reject_policy_says_why() {
+        let cfg = crate::config::parse(
+            "listen: unix:/x\nlimits:\n  max_message_bytes: 2000\n  unscannable: reject\n",
+            "t",
+        )
+        .unwrap();
+        let mut raw = b"Subject: Sag\r\n\r\n".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 5000));
+        let v = Inspector::new(cfg, None).inspect_message(
+            &Envelope {
+                queue_id: Some("Q9".into()),
+                ..env()
+            },
+            &raw,
+        );
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("content.unscannable"))
+        );
+        assert_eq!(
+            v.reply.unwrap().to_string(),
+            "550-5.7.1 Afvist: en del af mailen kunne ikke kontrolleres for CPR-numre (message larger than 2000 bytes). \
+Send indholdet som almindelig tekst eller via sikker mail.\r\n\
+550-5.7.1 Rejected: part of the message could not be checked for CPR numbers (message larger than 2000 bytes). \
+Send the content unencrypted and unpacked, or use secure mail.\r\n\
+550 5.7.1 Reference/reference: Q9 - oplys den til IT-support / quote it to IT support"
+        );
+    }
+
+    #[test]
     fn running_out_of_time_is_a_tempfail_not_an_accept() {
         let raw = b"Subject: Sag\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nHej\r\n--b--\r\n";
         let mut cfg = crate::config::parse("listen: unix:/x\n", "t").unwrap();
