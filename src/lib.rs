@@ -3,6 +3,7 @@
 //! syslog and the file system.
 
 pub mod audit;
+pub mod buffer;
 pub mod cli;
 pub mod logging;
 pub mod milter;

@@ -5,6 +5,7 @@
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 
 use crate::audit::{self, AuditContext};
+use crate::buffer::{Budget, MessageBuffer};
 use cpr_milter_core::envelope::bare_address;
 use cpr_milter_core::reply::Reply;
 use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
@@ -26,6 +27,8 @@ pub struct Shared {
     /// Inspections running at once; a permit lives as long as its blocking
     /// job, even when the MTA's answer has already gone out on a timeout.
     permits: Arc<Semaphore>,
+    /// Memory for mail being received, shared by all connections.
+    budget: Arc<Budget>,
 }
 
 impl Shared {
@@ -33,9 +36,11 @@ impl Shared {
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let budget = Budget::new(inspector.config().limits.max_buffered_bytes as usize);
         Arc::new(Shared {
             inspector: RwLock::new(Arc::new(inspector)),
             permits: Arc::new(Semaphore::new(cpus * 2)),
+            budget,
         })
     }
 
@@ -49,6 +54,8 @@ impl Shared {
 
     /// Swaps in a new configuration; transactions in flight keep theirs.
     pub fn replace(&self, inspector: Inspector) {
+        self.budget
+            .set_max(inspector.config().limits.max_buffered_bytes as usize);
         *self.inspector.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(inspector);
     }
 }
@@ -72,7 +79,7 @@ struct Transaction {
     queue_id: Option<String>,
     /// Our own reference for replies and audit lines before Postfix has a queue id.
     reference: String,
-    message: Vec<u8>,
+    message: MessageBuffer,
 }
 
 fn macro_value(macros: &indymilter::Macros, name: &str) -> Option<String> {
@@ -201,14 +208,21 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                     .first()
                     .map(|a| bare_address(&lossy(a)))
                     .unwrap_or_default();
+                let inspector = shared.current();
+                // One byte past the size limit, so the core sees it was passed.
+                let cap = inspector
+                    .config()
+                    .limits
+                    .max_message_bytes
+                    .saturating_add(1) as usize;
                 session.tx = Some(Transaction {
-                    inspector: shared.current(),
+                    message: MessageBuffer::new(cap, shared.budget.clone()),
+                    inspector,
                     sender,
                     auth: macro_value(&cx.macros, "{auth_authen}"),
                     recipients: Vec::new(),
                     queue_id: macro_value(&cx.macros, "i"),
                     reference: new_reference(),
-                    message: Vec::new(),
                 });
                 Status::Continue
             })
@@ -305,18 +319,8 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
         .on_close(|_| Box::pin(async { Status::Continue }))
 }
 
-/// Buffers message bytes up to one byte past the size limit, so the core
-/// still sees that the limit was exceeded without us holding the excess.
 fn append(tx: &mut Transaction, bytes: &[u8]) {
-    let cap = tx
-        .inspector
-        .config()
-        .limits
-        .max_message_bytes
-        .saturating_add(1) as usize;
-    let room = cap.saturating_sub(tx.message.len());
-    tx.message
-        .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    tx.message.push(bytes);
 }
 
 async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
@@ -334,7 +338,18 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
     let env = session.envelope(&tx);
     let inspector = tx.inspector.clone();
     let timeout = Duration::from_secs(inspector.config().limits.scan_timeout_seconds);
-    let message = std::mem::take(&mut tx.message);
+    if tx.message.over_budget {
+        let v = inspector.tempfail(
+            &env,
+            "internal.overload",
+            "limits.max_buffered_bytes in use by other mail",
+        );
+        if let Some(line) = audit::eom_line(&audit_cx(session, &tx), &v, inspector.config().mode) {
+            log::info!(target: "audit", "{line}");
+        }
+        return status_for(&v, &mut cx.reply);
+    }
+    let message = tx.message.take();
 
     let verdict = match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await
     {

@@ -335,3 +335,45 @@ async fn rcpt_reject_before_a_queue_id_quotes_the_milters_own_reference() {
     conn.close().await.unwrap();
     m.stop().await;
 }
+
+#[tokio::test]
+async fn mail_arriving_when_the_shared_buffer_budget_is_used_up_is_tempfailed() {
+    let yaml = format!("{CONFIG}limits:\n  max_buffered_bytes: 2000\n");
+    let m = Milter::start(&yaml).await;
+    let (_, small) = transaction(
+        m.addr,
+        "10.1.2.3",
+        None,
+        &["b@gmail.com"],
+        &[("Subject", "x")],
+        "Hej\r\n",
+    )
+    .await;
+    assert_eq!(small, Status::Accept);
+    let big = "x".repeat(5000);
+    let (_, s) = transaction(
+        m.addr,
+        "10.1.2.3",
+        None,
+        &["b@gmail.com"],
+        &[("Subject", "x")],
+        &big,
+    )
+    .await;
+    assert!(
+        reject_text(&s).starts_with("451-4.7.1 Midlertidig fejl"),
+        "{s:?}"
+    );
+    // The budget is given back: the next small mail goes through.
+    let (_, again) = transaction(
+        m.addr,
+        "10.1.2.3",
+        None,
+        &["b@gmail.com"],
+        &[("Subject", "x")],
+        "Hej\r\n",
+    )
+    .await;
+    assert_eq!(again, Status::Accept);
+    m.stop().await;
+}

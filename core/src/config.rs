@@ -110,6 +110,7 @@ struct RawLimits {
     max_uncompressed_bytes: Option<u64>,
     max_compression_ratio: Option<u64>,
     max_pdf_pages: Option<usize>,
+    max_buffered_bytes: Option<u64>,
     scan_timeout_seconds: Option<u64>,
     unscannable: Option<S<String>>,
 }
@@ -190,6 +191,8 @@ pub struct LimitSettings {
     pub max_uncompressed_bytes: u64,
     pub max_compression_ratio: u64,
     pub max_pdf_pages: usize,
+    /// Bytes all transactions together may hold in memory while mail arrives.
+    pub max_buffered_bytes: u64,
     pub scan_timeout_seconds: u64,
     pub unscannable: UnscannablePolicy,
 }
@@ -204,6 +207,7 @@ impl Default for LimitSettings {
             max_uncompressed_bytes: 256 * 1024 * 1024,
             max_compression_ratio: 200,
             max_pdf_pages: 500,
+            max_buffered_bytes: 1024 * 1024 * 1024,
             scan_timeout_seconds: 30,
             unscannable: UnscannablePolicy::Accept,
         }
@@ -428,6 +432,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         max_uncompressed_bytes: l.max_uncompressed_bytes.unwrap_or(d.max_uncompressed_bytes),
         max_compression_ratio: l.max_compression_ratio.unwrap_or(d.max_compression_ratio),
         max_pdf_pages: l.max_pdf_pages.unwrap_or(d.max_pdf_pages),
+        max_buffered_bytes: l.max_buffered_bytes.unwrap_or(d.max_buffered_bytes),
         scan_timeout_seconds: l
             .scan_timeout_seconds
             .unwrap_or(d.scan_timeout_seconds)
@@ -621,8 +626,8 @@ impl Config {
         s.push_str(&format!("retired mailboxes:    {}\n", self.retired.len()));
         let l = &self.limits;
         s.push_str(&format!(
-            "limits:               message {} bytes, depth {}, parts {}, zip entries {}, unpacked {} bytes, ratio {}, pdf pages {}, timeout {} s\n",
-            l.max_message_bytes, l.max_depth, l.max_parts, l.max_zip_entries, l.max_uncompressed_bytes, l.max_compression_ratio, l.max_pdf_pages, l.scan_timeout_seconds
+            "limits:               message {} bytes, depth {}, parts {}, zip entries {}, unpacked {} bytes, ratio {}, pdf pages {}, timeout {} s, buffered {} bytes\n",
+            l.max_message_bytes, l.max_depth, l.max_parts, l.max_zip_entries, l.max_uncompressed_bytes, l.max_compression_ratio, l.max_pdf_pages, l.scan_timeout_seconds, l.max_buffered_bytes
         ));
         s.push_str(&format!("unscannable content:  {:?}\n", l.unscannable).to_lowercase());
         s.push_str(
