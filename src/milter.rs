@@ -224,6 +224,14 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                     queue_id: macro_value(&cx.macros, "i"),
                     reference: new_reference(),
                 });
+                // Incoming mail (a citizen writing to the municipality) is
+                // not policed: accept it here, so it is neither buffered
+                // nor inspected, and can never be tempfailed by our load.
+                let tx = session.tx.as_ref().expect("just set");
+                if !tx.inspector.is_outgoing(&session.envelope(tx)) {
+                    session.tx = None;
+                    return Status::Accept;
+                }
                 Status::Continue
             })
         })
