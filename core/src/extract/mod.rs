@@ -387,8 +387,10 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
         }
         let is_attachment = name.is_some() || is_disposition_attachment(part);
         match &part.body {
-            PartType::Text(text) => {
-                let text = if ctype == "text/html" {
+            PartType::Text(text) | PartType::Html(text) => {
+                // HTML comes as Html, or as Text when mail-parser did not
+                // treat it as a body (an HTML attachment): tags go either way.
+                let text = if matches!(part.body, PartType::Html(_)) || ctype == "text/html" {
                     html_to_text(text)
                 } else {
                     text.to_string()
@@ -401,17 +403,6 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
                     is_attachment,
                     idx,
                     text,
-                );
-            }
-            PartType::Html(html) => {
-                push_body(
-                    ctx,
-                    prefix,
-                    &ctype,
-                    name.as_deref(),
-                    is_attachment,
-                    idx,
-                    html_to_text(html),
                 );
             }
             PartType::Message(inner) => {
