@@ -12,9 +12,10 @@
 mod support;
 
 use std::time::Duration;
-use support::milter::{Milter, ORG_DOMAIN};
-use support::postfix::{Options, Postfix, INBOX_DOMAIN};
+use support::milter::ORG_DOMAIN;
+use support::postfix::{Options, Postfix};
 use support::smtp::{send_mail, Outcome, Reply};
+use support::stack::{inbox, sender, Stack};
 
 /// A synthetic CPR number: 24 Oct 1985, passes mod-11.
 const CPR: &str = "241085-1337";
@@ -23,14 +24,6 @@ const CPR_MASKED: &str = "2410XX-XXXX";
 /// Another synthetic number (29 Feb 2000, passes mod-11), for the body case.
 const CPR_BODY: &str = "290200-4001";
 const LOG_WAIT: Duration = Duration::from_secs(5);
-
-fn sender() -> String {
-    format!("jens@{ORG_DOMAIN}")
-}
-
-fn inbox(local: &str) -> String {
-    format!("{local}@{INBOX_DOMAIN}")
-}
 
 /// A plain text message; `subject` is put into the header as given (it may
 /// be an RFC 2047 encoded word).
@@ -78,33 +71,6 @@ fn base64_body_message(subject: &str, body: &str) -> Vec<u8> {
         wrapped.join("\r\n")
     )
     .into_bytes()
-}
-
-/// Postfix + milter, wired together. Dropped in field order: Postfix first
-/// (nothing talks to the milter any more), then the milter.
-struct Stack {
-    postfix: Postfix,
-    milter: Milter,
-}
-
-fn stack(extra_yaml: &str) -> Stack {
-    let milter = Milter::start(extra_yaml);
-    let postfix = Postfix::start(&Options::with_milter_port(milter.port()));
-    Stack { postfix, milter }
-}
-
-impl Stack {
-    fn send(&self, rcpts: &[&str], message: &[u8]) -> Outcome {
-        send_mail(self.postfix.port(), &sender(), rcpts, message)
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "--- maillog:\n{}\n--- milter log:\n{}",
-            self.postfix.maillog(),
-            self.milter.log()
-        )
-    }
 }
 
 /// The queue id from the reference line of a cpr-milter reply.
@@ -258,7 +224,7 @@ fn harness_unreachable_milter_tempfails() {
 /// Case 1: a clean mail passes the milter, gets 250 and is delivered.
 #[test]
 fn clean_mail_is_accepted_and_delivered() {
-    let st = stack("");
+    let st = Stack::start("", "");
     let rcpt = inbox("borger");
     let out = st.send(
         &[&rcpt],
@@ -283,7 +249,7 @@ fn clean_mail_is_accepted_and_delivered() {
 /// Danish, English, and the queue id as reference. Nothing is delivered.
 #[test]
 fn cpr_in_subject_is_rejected_with_exact_reply() {
-    let st = stack("");
+    let st = Stack::start("", "");
     let rcpt = inbox("borger");
     let subjects = [
         format!("Vedr. borger {CPR}"),
@@ -314,16 +280,14 @@ fn cpr_in_subject_is_rejected_with_exact_reply() {
             assert_no_cpr_digits("an SMTP reply", &r.text());
         }
     }
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(st.postfix.delivered().is_empty(), "{}", st.context());
-    assert_eq!(st.postfix.queued(), 0);
+    st.assert_settled_with(0);
 }
 
 /// Case 3: a CPR number in a base64 encoded text body, to a recipient
 /// outside the organisation, is refused with 550 5.7.1; nothing delivered.
 #[test]
 fn cpr_in_base64_body_is_rejected() {
-    let st = stack("");
+    let st = Stack::start("", "");
     let rcpt = inbox("borger");
     let out = st.send(
         &[&rcpt],
@@ -340,9 +304,7 @@ fn cpr_in_base64_body_is_rejected() {
     for r in out.replies() {
         assert_no_cpr_digits("an SMTP reply", &r.text());
     }
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(st.postfix.delivered().is_empty(), "{}", st.context());
-    assert_eq!(st.postfix.queued(), 0);
+    st.assert_settled_with(0);
 }
 
 /// Case 4: the milter stops (crash, restart): Postfix answers 4xx, the
@@ -351,7 +313,7 @@ fn cpr_in_base64_body_is_rejected() {
 /// absence and nothing else.
 #[test]
 fn milter_not_running_tempfails_and_nothing_is_lost() {
-    let mut st = stack("");
+    let mut st = Stack::start("", "");
     let rcpt = inbox("borger");
     let before = st.send(&[&rcpt], &message("Foer stop", "Hej"));
     assert!(before.accepted(), "{}\n{}", before.transcript, st.context());
@@ -370,9 +332,7 @@ fn milter_not_running_tempfails_and_nothing_is_lost() {
     assert!(!out.accepted());
     eprintln!("client saw:\n{}\n", out.transcript);
     st.postfix.wait_maillog("milter-reject", LOG_WAIT);
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(st.postfix.delivered().len(), 1, "{}", st.context());
-    assert_eq!(st.postfix.queued(), 0);
+    st.assert_settled_with(1);
 }
 
 /// Case 5: every reject has one audit line with the queue id and the masked
@@ -380,7 +340,7 @@ fn milter_not_running_tempfails_and_nothing_is_lost() {
 /// maillog) and in no reply.
 #[test]
 fn audit_line_has_queue_id_and_mask_and_no_log_has_the_digits() {
-    let st = stack("");
+    let st = Stack::start("", "");
     let rcpt = inbox("borger");
     let mut replies = Vec::new();
 
@@ -421,9 +381,10 @@ fn audit_line_has_queue_id_and_mask_and_no_log_has_the_digits() {
 #[test]
 fn retired_recipient_is_refused_while_the_other_is_delivered() {
     let retired = format!("gammel.postkasse@{ORG_DOMAIN}");
-    let st = stack(&format!(
-        "recipients:\n  retired:\n    {retired}: ny.postkasse@{ORG_DOMAIN}\n"
-    ));
+    let st = Stack::start(
+        "",
+        &format!("recipients:\n  retired:\n    {retired}: ny.postkasse@{ORG_DOMAIN}\n"),
+    );
     let rcpt = inbox("borger");
     let out = st.send(&[&retired, &rcpt], &message("Moede", "Hej"));
     let (_, refused) = &out.rcpts[0];
@@ -455,14 +416,12 @@ fn retired_recipient_is_refused_while_the_other_is_delivered() {
 /// audit line names the attachment and the part inside it.
 #[test]
 fn cpr_in_docx_attachment_is_rejected_and_the_audit_names_the_part() {
-    let st = stack("");
+    let st = Stack::start("", "");
     let rcpt = inbox("borger");
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/extract/docx.eml");
     let raw = std::fs::read(fixture).unwrap_or_else(|e| panic!("{fixture}: {e}"));
     let out = st.send(&[&rcpt], &raw);
     let qid = assert_rejected_at_eom(&st, &out);
     assert_audited(&st, &qid, "attachment:rapport.docx:word/document.xml");
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(st.postfix.delivered().is_empty(), "{}", st.context());
-    assert_eq!(st.postfix.queued(), 0);
+    st.assert_settled_with(0);
 }

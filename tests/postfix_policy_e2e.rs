@@ -18,9 +18,10 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::milter::{Milter, ORG_DOMAIN};
-use support::postfix::{Options, Postfix, INBOX_DOMAIN};
-use support::smtp::{send_mail, try_send_mail, Outcome, Reply};
+use support::milter::Milter;
+use support::postfix::{Options, Postfix};
+use support::smtp::{try_send_mail, Outcome, Reply};
+use support::stack::{inbox, sender, Stack};
 
 /// A synthetic CPR number: 24 Oct 1985, passes mod-11.
 const CPR: &str = "241085-1337";
@@ -31,14 +32,6 @@ const PARTNERS: &str = "  partner_domains: [fredericia.dk]\n";
 const LOG_WAIT: Duration = Duration::from_secs(10);
 /// How long to keep looking for mail that must NOT arrive.
 const SETTLE: Duration = Duration::from_millis(1500);
-
-fn sender() -> String {
-    format!("jens@{ORG_DOMAIN}")
-}
-
-fn inbox(local: &str) -> String {
-    format!("{local}@{INBOX_DOMAIN}")
-}
 
 /// A plain text message with a To header (sendmail -t reads it).
 fn message(to: &str, subject: &str, body: &str) -> Vec<u8> {
@@ -57,32 +50,8 @@ fn message(to: &str, subject: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Postfix + milter. Dropped in field order: Postfix first (nothing talks
-/// to the milter any more), then the milter.
-struct Stack {
-    postfix: Postfix,
-    milter: Milter,
-}
-
-fn stack(organisation: &str, extra_yaml: &str) -> Stack {
-    let milter = Milter::start_with(organisation, extra_yaml);
-    let postfix = Postfix::start(&Options::with_milter_port(milter.port()));
-    Stack { postfix, milter }
-}
-
+/// What the policy tests ask of the shared stack beyond sending.
 impl Stack {
-    fn send(&self, rcpts: &[&str], message: &[u8]) -> Outcome {
-        send_mail(self.postfix.port(), &sender(), rcpts, message)
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "--- maillog:\n{}\n--- milter log:\n{}",
-            self.postfix.maillog(),
-            self.milter.log()
-        )
-    }
-
     /// Every delivered message's `Delivered-To`, sorted.
     fn delivered_to(&self) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -253,7 +222,7 @@ fn assert_no_cpr_digits(what: &str, text: &str) {
 /// recipient gets 250 and is the only one the mail is delivered to.
 #[test]
 fn lookalike_recipient_is_refused_while_the_good_one_gets_the_mail() {
-    let st = stack(PARTNERS, "");
+    let st = Stack::start(PARTNERS, "");
     let good = inbox("borger");
     let (embedded, truncated) = ("sag@fredericia.dk.com", "sag@fred.dk");
     let out = st.send(
@@ -341,7 +310,7 @@ fn lookalike_recipient_is_refused_while_the_good_one_gets_the_mail() {
 fn retired_mailbox_without_forwarding_address_is_refused_at_rcpt() {
     let retired = inbox("nedlagt");
     let good = inbox("borger");
-    let st = stack("", &format!("recipients:\n  retired:\n    {retired}: ~\n"));
+    let st = Stack::start("", &format!("recipients:\n  retired:\n    {retired}: ~\n"));
     let out = st.send(&[&good, &retired], &message(&good, "Moede", "Hej"));
     eprintln!("client saw:\n{}\n", out.transcript);
     let ctx = || format!("{}\n{}", out.transcript, st.context());
@@ -377,7 +346,7 @@ fn retired_mailbox_without_forwarding_address_is_refused_at_rcpt() {
 /// milter logs each decision as `action=would-reject`.
 #[test]
 fn monitor_mode_accepts_and_logs_would_reject() {
-    let st = stack(PARTNERS, "mode: monitor\n");
+    let st = Stack::start(PARTNERS, "mode: monitor\n");
     let good = inbox("borger");
     let lookalike = "sag@fredericia.dk.com";
     let out = st.send(
@@ -438,7 +407,7 @@ fn monitor_mode_accepts_and_logs_would_reject() {
 /// set as Postfix sets it).
 #[test]
 fn mail_from_outside_the_networks_is_incoming_and_not_policed() {
-    let st = stack(&format!("{}  networks: [10.0.0.0/8]\n", PARTNERS), "");
+    let st = Stack::start(&format!("{}  networks: [10.0.0.0/8]\n", PARTNERS), "");
     let good = inbox("borger");
     let subject = format!("Mit CPR-nummer {CPR}");
     let out = st.send(
@@ -479,7 +448,7 @@ fn reload_under_traffic_loses_and_errors_nothing() {
     const THREADS: usize = 4;
     const PER_THREAD: usize = 10;
     const TOTAL: usize = THREADS * PER_THREAD;
-    let st = stack("", "");
+    let st = Stack::start("", "");
     let retired = inbox("flyttet");
     let new_address = inbox("ny");
     let good = inbox("borger");
@@ -605,7 +574,7 @@ fn bad_config_on_reload_is_refused_and_old_rules_keep_serving() {
     let retired = inbox("gammel");
     let new_address = inbox("ny");
     let old_extra = format!("recipients:\n  retired:\n    {retired}: {new_address}\n");
-    let st = stack("", &old_extra);
+    let st = Stack::start("", &old_extra);
     let path = st.milter.config_path();
     let path = path.display();
 

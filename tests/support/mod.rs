@@ -9,6 +9,7 @@
 pub mod milter;
 pub mod postfix;
 pub mod smtp;
+pub mod stack;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
