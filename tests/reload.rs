@@ -2,91 +2,16 @@
 //! transactions, a bad file is refused with its line and column while the
 //! milter keeps serving on the old configuration.
 
-use indymilter_test::{Status, TestConnection};
-use std::io::Read;
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use indymilter_test::{Status, TestConnection};
+use std::path::Path;
+use std::process::Command;
+use support::daemon::Daemon;
+use support::free_port;
 
 fn config(port: u16, retired: &str) -> String {
     format!("listen: inet:127.0.0.1:{port}\norganisation:\n  domains: [nyborg.dk]\nrecipients:\n  retired:\n{retired}log:\n  destination: stderr\n")
-}
-
-struct Daemon {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Daemon {
-    fn start(cfg: &Path, log: &Path, port: u16) -> Daemon {
-        let child = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
-            .args(["run", "--config"])
-            .arg(cfg)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        let d = Daemon {
-            child,
-            log: log.to_path_buf(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "milter did not start: {}",
-                d.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        d
-    }
-
-    fn hup(&self) {
-        let ok = Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-
-    fn log_text(&self) -> String {
-        let mut s = String::new();
-        std::fs::File::open(&self.log)
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
-        s
-    }
-
-    fn wait_for_log(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.log_text().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in log:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
 }
 
 async fn rcpt_status(port: u16, rcpt: &str) -> Status {
@@ -106,7 +31,8 @@ async fn sighup_reloads_good_files_and_refuses_bad_ones() {
     let cfg = dir.path().join("milter.yaml");
     let port = free_port();
     std::fs::write(&cfg, config(port, "    a@nyborg.dk: ~\n")).unwrap();
-    let d = Daemon::start(&cfg, &dir.path().join("stderr.log"), port);
+    let d = Daemon::spawn(&cfg, &dir.path().join("stderr.log"));
+    d.wait_tcp(port);
     d.wait_for_log("starting on inet:127.0.0.1");
 
     assert!(matches!(

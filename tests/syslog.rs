@@ -3,10 +3,12 @@
 //! the real one), with facility mail, severity info, the program name and
 //! pid, the masked number, and never the digits.
 
+mod support;
+
 use indymilter_test::{Status, TestConnection};
 use std::os::unix::net::UnixDatagram;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::daemon::Daemon;
 
 #[tokio::test]
 async fn audit_lines_go_to_syslog_with_facility_mail() {
@@ -15,11 +17,7 @@ async fn audit_lines_go_to_syslog_with_facility_mail() {
     let sock = UnixDatagram::bind(&sock_path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let cfg = dir.path().join("milter.yaml");
     std::fs::write(
         &cfg,
@@ -29,18 +27,9 @@ async fn audit_lines_go_to_syslog_with_facility_mail() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "milter did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let daemon = Daemon::spawn(&cfg, &dir.path().join("stderr.log"));
+    let pid = daemon.pid();
+    daemon.wait_tcp(port);
 
     let mut c = TestConnection::open(("127.0.0.1", port)).await.unwrap();
     c.connect("client", ([127, 0, 0, 1], 40000)).await.unwrap();
@@ -66,8 +55,7 @@ async fn audit_lines_go_to_syslog_with_facility_mail() {
             .unwrap_or_else(|e| panic!("no audit line on the socket ({e}); got {lines:?}"));
         lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(daemon);
 
     assert!(lines[0].contains("starting on inet:127.0.0.1"), "{lines:?}");
     let audit = lines.iter().find(|l| l.contains("action=reject")).unwrap();

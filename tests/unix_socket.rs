@@ -3,10 +3,12 @@
 //! from an earlier run does not stop it, mail is judged over it, and the file
 //! is removed at SIGTERM.
 
+mod support;
+
 use indymilter_test::{Status, TestConnection};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::daemon::Daemon;
 
 #[tokio::test]
 async fn unix_socket_serves_with_group_permissions_and_is_cleaned_up() {
@@ -23,12 +25,7 @@ async fn unix_socket_serves_with_group_permissions_and_is_cleaned_up() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = Daemon::spawn(&cfg, &dir.path().join("stderr.log"));
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut conn = loop {
         if let Ok(c) = TestConnection::configure().open_unix(&sock).await {
@@ -57,11 +54,6 @@ async fn unix_socket_serves_with_group_permissions_and_is_cleaned_up() {
     assert!(matches!(status, Status::Reject { .. }), "{status:?}");
     conn.close().await.unwrap();
 
-    assert!(Command::new("kill")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap()
-        .success());
-    assert!(child.wait().unwrap().success(), "SIGTERM is a clean stop");
+    assert!(daemon.terminate().success(), "SIGTERM is a clean stop");
     assert!(!sock.exists(), "socket file removed at stop");
 }

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod milter;
 pub mod postfix;
 pub mod smtp;
