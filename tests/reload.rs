@@ -68,6 +68,12 @@ async fn sighup_reloads_good_files_and_refuses_bad_ones() {
         Status::Reject { .. }
     ));
     assert_eq!(rcpt_status(port, "x@nyborg.dk").await, Status::Continue);
+    // A change the running daemon cannot apply (the log facility) is named.
+    let facility =
+        config(port, "    a@nyborg.dk: ~\n").replace("log:\n", "log:\n  facility: local0\n");
+    std::fs::write(&cfg, facility).unwrap();
+    d.hup();
+    d.wait_for_log("listen and log.* changes take effect only at restart");
 }
 
 #[test]
@@ -98,4 +104,24 @@ fn check_config_reports_errors_with_position_and_exit_code() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The effective policy, with the example's values and the defaults.
+    let shown = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "listen:               inet:127.0.0.1:8899",
+        "mode:                 enforce (rejects)",
+        "own domains:          nyborg.dk",
+        "partner domains:      fredericia.dk",
+        "outgoing networks:    127.0.0.0/8, ::1/128 (plus SASL-authenticated sessions)",
+        "secure destinations:  sikker.partner.dk",
+        "lookalike recipients: reject (550 5.1.2)",
+        "retired mailboxes:    2",
+        "unscannable content:  accept",
+        "fingerprints:         off",
+        "  tempfail     451 4.7.1 Midlertidig fejl i mailfilteret.",
+    ] {
+        assert!(
+            shown.contains(line),
+            "check-config output lacks {line:?}:\n{shown}"
+        );
+    }
 }

@@ -75,3 +75,24 @@ async fn audit_lines_go_to_syslog_with_facility_mail() {
         );
     }
 }
+
+/// No syslog daemon to talk to: the milter says so and logs to stderr
+/// instead, so no audit line is lost.
+#[test]
+fn unreachable_syslog_falls_back_to_stderr_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    let cfg = dir.path().join("milter.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "listen: inet:127.0.0.1:{port}\nlog:\n  destination: syslog\n  syslog_socket: {}\n",
+            dir.path().join("no-such.sock").display()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::spawn(&cfg, &dir.path().join("stderr.log"));
+    daemon.wait_tcp(port);
+    daemon.wait_for_log("warning: syslog unavailable");
+    daemon.wait_for_log("starting on inet:127.0.0.1");
+}

@@ -24,7 +24,10 @@ impl Daemon {
             .stderr(std::fs::File::create(log).expect("log file"))
             .spawn()
             .expect("spawn cpr-milter");
-        Daemon { child, log: log.to_path_buf() }
+        Daemon {
+            child,
+            log: log.to_path_buf(),
+        }
     }
 
     /// Waits (bounded) until the daemon accepts TCP on 127.0.0.1:`port`.
