@@ -58,10 +58,12 @@ fn common(line: &mut String, cx: &AuditContext<'_>) {
         .map(|r| format!("<{}>", redact_digits(r)))
         .collect();
     push(line, "rcpt", &rcpts.join(","));
-    let client = match (&cx.client_name, &cx.client_addr) {
+    // The host name comes from the client's DNS; its digits are masked like
+    // any free text, the address (from the socket) is kept as it is.
+    let client = match (cx.client_name.map(redact_digits), &cx.client_addr) {
         (Some(n), Some(a)) => format!("{n}[{a}]"),
         (None, Some(a)) => format!("unknown[{a}]"),
-        (Some(n), None) => n.to_string(),
+        (Some(n), None) => n,
         (None, None) => "local".into(),
     };
     push(line, "client", &client);
@@ -184,6 +186,38 @@ mod tests {
             "4F1A2B3C: action=reject rule=cpr.subject stage=eom reply=\"550 5.7.1\" from=<a@nyborg.dk> \
 rcpt=<b@x.dk>,<c@y.dk> client=host[10.1.2.3] auth=jens where=\"filename:2410XX-XXXX sag.pdf\" \
 cpr=2410XX-XXXX confidence=high reason=mod11+hyphen mode=enforce"
+        );
+    }
+
+    #[test]
+    fn digits_in_names_and_addresses_are_masked_but_the_client_ip_is_not() {
+        let v = Verdict {
+            action: Action::Tempfail,
+            reply: None,
+            rule: Some("internal.timeout".into()),
+            would: None,
+            findings: vec![],
+        };
+        let rcpts = vec!["2410851337@x.dk".to_string()];
+        let cx = AuditContext {
+            queue_id: None,
+            reference: Some("M00000000001"),
+            sender: "a@nyborg.dk",
+            recipients: &rcpts,
+            client_name: Some("cpr-2410851337.example"),
+            client_addr: Some("192.168.100.200".into()),
+            auth: None,
+        };
+        let line = eom_line(&cx, &v, Mode::Enforce).unwrap();
+        assert!(
+            line.starts_with(
+                "NOQUEUE: action=tempfail rule=internal.timeout stage=eom ref=M00000000001"
+            ),
+            "{line}"
+        );
+        assert!(
+            line.contains("rcpt=<2410XXXXXX@x.dk> client=cpr-2410XXXXXX.example[192.168.100.200]"),
+            "{line}"
         );
     }
 

@@ -98,31 +98,26 @@ impl Outcome {
     }
 }
 
-/// Recipients from the To/Cc headers when none are given on the command line.
-fn header_recipients(raw: &[u8]) -> Vec<String> {
+/// Sender (From) and recipients (To/Cc/Bcc) as the headers give them, for
+/// what the command line leaves out. One header parse for both.
+fn header_envelope(raw: &[u8]) -> (String, Vec<String>) {
     let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else {
-        return Vec::new();
+        return (String::new(), Vec::new());
     };
-    let mut out = Vec::new();
+    let sender = msg
+        .from()
+        .and_then(|f| f.first())
+        .and_then(|a| a.address.as_ref().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let mut rcpts = Vec::new();
     for addrs in [msg.to(), msg.cc(), msg.bcc()].into_iter().flatten() {
-        for a in addrs.iter() {
-            if let Some(e) = &a.address {
-                out.push(e.to_string());
-            }
-        }
+        rcpts.extend(
+            addrs
+                .iter()
+                .filter_map(|a| a.address.as_ref().map(|e| e.to_string())),
+        );
     }
-    out
-}
-
-fn header_sender(raw: &[u8]) -> String {
-    mail_parser::MessageParser::default()
-        .parse_headers(raw)
-        .and_then(|m| {
-            m.from()
-                .and_then(|f| f.first())
-                .and_then(|a| a.address.as_ref().map(|s| s.to_string()))
-        })
-        .unwrap_or_default()
+    (sender, rcpts)
 }
 
 /// Runs RCPT checks then the end-of-message inspection, as the daemon does.
@@ -132,13 +127,18 @@ pub fn scan_message(
     path: String,
     raw: &[u8],
 ) -> Outcome {
+    let (header_sender, header_rcpts) = if opts.from.is_none() || opts.rcpts.is_empty() {
+        header_envelope(raw)
+    } else {
+        Default::default()
+    };
     let rcpts = if opts.rcpts.is_empty() {
-        header_recipients(raw)
+        header_rcpts
     } else {
         opts.rcpts.clone()
     };
     let mut env = Envelope {
-        sender: opts.from.clone().unwrap_or_else(|| header_sender(raw)),
+        sender: opts.from.clone().unwrap_or(header_sender),
         queue_id: Some("SCAN".into()),
         ..Default::default()
     };
