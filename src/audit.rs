@@ -73,6 +73,8 @@ fn common(line: &mut String, cx: &AuditContext<'_>) {
 }
 
 fn finding_fields(line: &mut String, f: &Finding) {
+    // Core redacts findings when it makes them; the audit line is the
+    // privacy boundary, so it masks again (idempotent) whatever it is given.
     push(line, "where", &redact_digits(&f.location));
     if let Some(m) = &f.masked {
         push(line, "cpr", m);

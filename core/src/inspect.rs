@@ -122,7 +122,7 @@ impl Inspector {
         };
         let finding = Finding {
             rule: rule.into(),
-            location: format!("rcpt:<{address}>"),
+            location: format!("rcpt:<{shown_address}>"),
             offset: None,
             masked: None,
             confidence: None,
@@ -178,7 +178,7 @@ impl Inspector {
         for (seg, h) in &hits {
             findings.push(Finding {
                 rule: cpr_rule(seg).into(),
-                location: seg.location.clone(),
+                location: redact_digits(&seg.location),
                 offset: Some(h.offset),
                 masked: Some(h.masked.clone()),
                 confidence: Some(h.confidence),
@@ -363,12 +363,12 @@ fn cpr_rule(seg: &Segment) -> &'static str {
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
     Finding {
         rule: "content.unscannable".into(),
-        location: location.into(),
+        location: redact_digits(location),
         offset: None,
         masked: None,
         confidence: None,
         fingerprint: None,
-        reason: reason.into(),
+        reason: redact_digits(reason),
     }
 }
 
@@ -507,6 +507,17 @@ Send the content unencrypted and unpacked, or use secure mail.\r\n\
             "{v:?}"
         );
         assert!(v.reply.unwrap().to_string().starts_with("451-4.7.1 "));
+    }
+
+    #[test]
+    fn findings_are_redacted_where_they_are_made() {
+        let raw = "Subject: Sag\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\nContent-Disposition: attachment; filename=\"Borger 241085-1337.txt\"\r\n\r\nx\r\n--b--\r\n";
+        let v = inspector().inspect_message(&env(), raw.as_bytes());
+        assert_eq!(v.action, Action::Reject);
+        let shown = format!("{v:?}");
+        assert!(shown.contains("filename:Borger 2410XX-XXXX.txt"), "{shown}");
+        assert!(!shown.contains("1337"), "{shown}");
     }
 
     #[test]

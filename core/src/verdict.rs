@@ -46,7 +46,9 @@ impl fmt::Display for Confidence {
 }
 
 /// One reason a message or recipient was looked at twice. Never holds the
-/// digits of a CPR number: only a mask and an optional keyed fingerprint.
+/// digits of a CPR number: only a mask and an optional keyed fingerprint;
+/// `location` and `reason` are redacted when the finding is made (a file
+/// name or address may hold a number), so every front end can print them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// Rule identifier as it appears in audit lines (`cpr.subject`, `recipient.lookalike` …).
