@@ -52,6 +52,24 @@ fn message(to: &str, subject: &str, body: &str) -> Vec<u8> {
 
 /// What the policy tests ask of the shared stack beyond sending.
 impl Stack {
+    /// The message was accepted, Postfix finished with it, and the one
+    /// message delivered went to `good` only. Returns the queue id.
+    fn assert_delivered_only_to(&self, out: &Outcome, good: &str) -> String {
+        assert!(out.accepted(), "{}\n{}", out.transcript, self.context());
+        let qid = out.queued_as().expect("queued");
+        self.postfix.wait_delivered(1);
+        self.postfix
+            .wait_maillog(&format!("{qid}: removed"), LOG_WAIT);
+        std::thread::sleep(SETTLE);
+        assert_eq!(
+            self.delivered_to(),
+            vec![good.to_string()],
+            "{}",
+            self.context()
+        );
+        qid
+    }
+
     /// Every delivered message's `Delivered-To`, sorted.
     fn delivered_to(&self) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -258,13 +276,7 @@ fn lookalike_recipient_is_refused_while_the_good_one_gets_the_mail() {
         ctx()
     );
 
-    assert!(out.accepted(), "{}", ctx());
-    let qid = out.queued_as().expect("queued");
-    st.postfix.wait_delivered(1);
-    st.postfix
-        .wait_maillog(&format!("{qid}: removed"), LOG_WAIT);
-    std::thread::sleep(SETTLE);
-    assert_eq!(st.delivered_to(), vec![good.clone()], "{}", ctx());
+    let qid = st.assert_delivered_only_to(&out, &good);
     let deliveries = delivery_lines(&st.postfix.maillog(), &qid);
     assert_eq!(deliveries.len(), 1, "{deliveries:#?}\n{}", ctx());
     assert!(
@@ -324,13 +336,7 @@ fn retired_mailbox_without_forwarding_address_is_refused_at_rcpt() {
         "{}",
         ctx()
     );
-    assert!(out.accepted(), "{}", ctx());
-    let qid = out.queued_as().expect("queued");
-    st.postfix.wait_delivered(1);
-    st.postfix
-        .wait_maillog(&format!("{qid}: removed"), LOG_WAIT);
-    std::thread::sleep(SETTLE);
-    assert_eq!(st.delivered_to(), vec![good], "{}", ctx());
+    st.assert_delivered_only_to(&out, &good);
     let line = st.audit_line(&["rule=recipient.retired", &format!("rcpt=<{retired}>")]);
     eprintln!("audit line:\n{line}\n");
     for part in ["action=reject", "stage=rcpt", "reply=\"550 5.1.6\""] {
