@@ -70,6 +70,7 @@ fn main() -> ExitCode {
                     println!("{}", o.to_text());
                 }
             };
+            let inspector = std::sync::Arc::new(inspector);
             match scan::scan_paths(&inspector, &opts, &paths, &mut emit) {
                 Ok(0) => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::from(1),

@@ -1,6 +1,6 @@
-//! The one entry point: envelope and raw message in, verdict out. The daemon
-//! calls `check_recipient` at RCPT and `inspect_message` at end of message;
-//! `scan` calls both in the same order.
+//! The rules under one configuration: envelope and raw message in, verdict
+//! out. The daemon and `scan` reach them through a [`crate::Transaction`],
+//! which calls them in the MTA's order.
 
 use crate::config::{Config, Mode, UnscannablePolicy};
 use crate::cpr::{self, CprHit, Detector, DetectorSettings};
@@ -10,7 +10,8 @@ use crate::policy;
 use crate::recipients::LookalikeChecker;
 use crate::redact::redact_digits;
 use crate::reply::Reply;
-use crate::verdict::{Action, Finding, RcptVerdict, Verdict};
+use crate::transaction::Message;
+use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict};
 
 /// Everything needed to judge mail under one configuration. Built once per
 /// (re)load and shared read-only between transactions.
@@ -65,19 +66,20 @@ impl Inspector {
         policy::is_outgoing(&self.config, env)
     }
 
-    /// Judges one RCPT. `env` holds what is known so far (client, auth, sender).
+    /// Judges one RCPT outside a transaction: the outgoing check, then the
+    /// recipient rules. A shortcut for tests; the daemon and `scan` drive a
+    /// [`crate::Transaction`].
     pub fn check_recipient(&self, env: &Envelope, rcpt: &str) -> RcptVerdict {
         let address = crate::envelope::bare_address(rcpt);
-        let accept = RcptVerdict {
-            address: address.clone(),
-            action: Action::Accept,
-            reply: None,
-            finding: None,
-            would: None,
-        };
         if !self.is_outgoing(env) {
-            return accept;
+            return RcptVerdict::accepted(address);
         }
+        self.judge_recipient(env, address)
+    }
+
+    /// The recipient rules for one policed RCPT. `env` holds what is known
+    /// so far (client, auth, sender, queue id).
+    pub(crate) fn judge_recipient(&self, env: &Envelope, address: String) -> RcptVerdict {
         let reference = reference(env);
         // `a@nyborg.dk.` is the same mailbox as `a@nyborg.dk`.
         let lower = address.trim_end_matches('.').to_ascii_lowercase();
@@ -95,7 +97,7 @@ impl Inspector {
                     .get("retired_no_forward")
                     .render(&[("address", &shown_address), ("ref", &reference)]),
             };
-            ("recipient.retired", reply, "retired mailbox".to_string())
+            (Rule::RecipientRetired, reply, "retired mailbox".to_string())
         } else if let Some(hit) = self
             .config
             .lookalike_reject
@@ -113,15 +115,15 @@ impl Inspector {
                 ("ref", &reference),
             ]);
             (
-                "recipient.lookalike",
+                Rule::RecipientLookalike,
                 reply,
                 format!("{} of {}", look.reason, look.suggestion),
             )
         } else {
-            return accept;
+            return RcptVerdict::accepted(address);
         };
         let finding = Finding {
-            rule: rule.into(),
+            rule,
             location: format!("rcpt:<{shown_address}>"),
             offset: None,
             masked: None,
@@ -139,30 +141,38 @@ impl Inspector {
         }
     }
 
-    /// Judges a whole message at end of data.
+    /// Judges a whole message outside a transaction: the outgoing check,
+    /// then the end-of-message rules. A shortcut for tests and benchmarks;
+    /// the daemon and `scan` drive a [`crate::Transaction`].
     pub fn inspect_message(&self, env: &Envelope, raw: &[u8]) -> Verdict {
         if !self.is_outgoing(env) {
             return Verdict::accept(Vec::new());
         }
+        self.judge_message(env, Message::whole(raw))
+    }
+
+    /// The end-of-message rules for a policed transaction.
+    pub(crate) fn judge_message(&self, env: &Envelope, message: Message<'_>) -> Verdict {
         let reference = reference(env);
 
         // Local submission cannot be refused per recipient at RCPT, so the
         // recipient rules decide the whole message here.
         if env.local_submission {
             for r in &env.recipients {
-                let rv = self.check_recipient(env, r);
+                let rv = self.judge_recipient(env, r.clone());
                 if let (Some(reply), Some(f)) = (rv.reply, rv.finding) {
-                    return self.decided(Action::Reject, reply, f.rule.clone(), vec![f]);
+                    return self.decided(Action::Reject, reply, f.rule, vec![f]);
                 }
             }
         }
 
+        let raw = message.bytes();
         let mut findings = Vec::new();
         let limits = &self.config.limits;
         // Too large to inspect whole: the headers (Subject, file name) are
         // still read, because a number there is rejected whatever happens
         // to the body.
-        let oversized = raw.len() as u64 > limits.max_message_bytes;
+        let oversized = message.is_truncated() || raw.len() as u64 > limits.max_message_bytes;
         let extracted = if oversized {
             extract::extract_headers(raw, &Limits::from(limits))
         } else {
@@ -177,7 +187,7 @@ impl Inspector {
         }
         for (seg, h) in &hits {
             findings.push(Finding {
-                rule: cpr_rule(seg).into(),
+                rule: cpr_rule(seg),
                 location: redact_digits(&seg.location),
                 offset: Some(h.offset),
                 masked: Some(h.masked.clone()),
@@ -201,7 +211,7 @@ impl Inspector {
             if let Some(i) = hits.iter().position(|(s, h)| {
                 s.kind.is_header_like() && h.confidence >= crate::Confidence::Medium
             }) {
-                let rule = findings[i].rule.clone();
+                let rule = findings[i].rule;
                 findings.swap(0, i);
                 let reply = self
                     .config
@@ -224,7 +234,7 @@ impl Inspector {
                     .position(|(_, h)| h.confidence == crate::Confidence::High)
                     .unwrap_or(0);
                 findings.swap(0, i);
-                let rule = findings[0].rule.clone();
+                let rule = findings[0].rule;
                 let names = recipients_text(&insecure);
                 let reply = self
                     .config
@@ -235,13 +245,9 @@ impl Inspector {
             }
         }
         // Out of time with nothing decisive found: the MTA keeps the mail and
-        // retries (F10), it is not let through half-read.
+        // retries, it is not let through half-read.
         if extracted.deadline_exceeded {
-            let mut v = self.tempfail(
-                env,
-                "internal.timeout",
-                "extraction ran out of time (80% of limits.scan_timeout_seconds)",
-            );
+            let mut v = self.tempfail(env, TempfailCause::ExtractionDeadline);
             v.findings.extend(findings);
             v.findings.extend(unscannable);
             return v;
@@ -258,25 +264,25 @@ impl Inspector {
     }
 
     /// The verdict for an internal error or timeout: tempfail, never accept.
-    pub fn tempfail(&self, env: &Envelope, rule: &str, reason: &str) -> Verdict {
+    pub fn tempfail(&self, env: &Envelope, cause: TempfailCause) -> Verdict {
         let reply = self
             .config
             .replies
             .get("tempfail")
             .render(&[("ref", &reference(env))]);
         let f = Finding {
-            rule: rule.into(),
+            rule: cause.rule(),
             location: "message".into(),
             offset: None,
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason: reason.into(),
+            reason: cause.reason().into(),
         };
         Verdict {
             action: Action::Tempfail,
             reply: Some(reply),
-            rule: Some(rule.into()),
+            rule: Some(cause.rule()),
             would: None,
             findings: vec![f],
         }
@@ -295,12 +301,7 @@ impl Inspector {
                     .replies
                     .get("unscannable")
                     .render(&[("reason", &redact_digits(&reason)), ("ref", reference)]);
-                self.decided(
-                    Action::Reject,
-                    reply,
-                    "content.unscannable".into(),
-                    findings,
-                )
+                self.decided(Action::Reject, reply, Rule::ContentUnscannable, findings)
             }
             UnscannablePolicy::Tempfail => {
                 let reply = self
@@ -308,12 +309,7 @@ impl Inspector {
                     .replies
                     .get("tempfail")
                     .render(&[("ref", reference)]);
-                self.decided(
-                    Action::Tempfail,
-                    reply,
-                    "content.unscannable".into(),
-                    findings,
-                )
+                self.decided(Action::Tempfail, reply, Rule::ContentUnscannable, findings)
             }
         }
     }
@@ -325,13 +321,7 @@ impl Inspector {
         }
     }
 
-    fn decided(
-        &self,
-        action: Action,
-        reply: Reply,
-        rule: String,
-        findings: Vec<Finding>,
-    ) -> Verdict {
+    fn decided(&self, action: Action, reply: Reply, rule: Rule, findings: Vec<Finding>) -> Verdict {
         let (action, would) = self.apply_mode(action);
         Verdict {
             action,
@@ -351,18 +341,18 @@ fn reference(env: &Envelope) -> String {
         .unwrap_or_else(|| "NOQUEUE".into())
 }
 
-fn cpr_rule(seg: &Segment) -> &'static str {
+fn cpr_rule(seg: &Segment) -> Rule {
     match seg.kind {
-        SegmentKind::Subject => "cpr.subject",
-        SegmentKind::Header => "cpr.header",
-        SegmentKind::Body => "cpr.body",
-        SegmentKind::Attachment => "cpr.attachment",
+        SegmentKind::Subject => Rule::CprSubject,
+        SegmentKind::Header => Rule::CprHeader,
+        SegmentKind::Body => Rule::CprBody,
+        SegmentKind::Attachment => Rule::CprAttachment,
     }
 }
 
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
     Finding {
-        rule: "content.unscannable".into(),
+        rule: Rule::ContentUnscannable,
         location: redact_digits(location),
         offset: None,
         masked: None,
