@@ -2,7 +2,7 @@
 //! use and tests. Audit lines and operational messages share the logger so
 //! they interleave in the order they happened.
 
-use cpr_milter_core::config::LogDestination;
+use crate::settings::LogDestination;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::io::Write;
 use std::str::FromStr;

@@ -6,6 +6,10 @@
 
 use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
+use crate::reload::Reloads;
+use crate::settings::{
+    DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
+};
 use cpr_milter_core::envelope::bare_address;
 use cpr_milter_core::reply::Reply;
 use cpr_milter_core::{
@@ -19,13 +23,12 @@ use std::ffi::{CStr, CString};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// State shared by all connections: the current inspector (swapped on
-/// reload) and the limit on concurrent inspections.
+/// State shared by all connections: the current configuration (swapped on
+/// reload) and the limits on concurrent work.
 pub struct Shared {
-    inspector: RwLock<Arc<Inspector>>,
+    current: RwLock<Current>,
     /// Inspections running at once; a permit lives as long as its blocking
     /// job, even when the MTA's answer has already gone out on a timeout.
     permits: Arc<Semaphore>,
@@ -33,14 +36,39 @@ pub struct Shared {
     budget: Arc<Budget>,
 }
 
+struct Current {
+    inspector: Arc<Inspector>,
+    daemon: DaemonSettings,
+}
+
 impl Shared {
+    /// Shared state for `inspector` with the default memory budget and no
+    /// configuration file behind it (tests, embedding).
     pub fn new(inspector: Inspector) -> Arc<Self> {
+        Shared::from_loaded(Loaded {
+            inspector,
+            daemon: DaemonSettings {
+                listen: ListenAddr::Inet("127.0.0.1:0".into()),
+                log_destination: LogDestination::Stderr,
+                log_facility: "mail".into(),
+                log_syslog_socket: None,
+                fingerprint_key_file: None,
+                max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            },
+        })
+    }
+
+    /// Shared state for a loaded configuration file.
+    pub fn from_loaded(loaded: Loaded) -> Arc<Self> {
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let budget = Budget::new(inspector.config().limits.max_buffered_bytes as usize);
+        let budget = Budget::new(loaded.daemon.max_buffered_bytes as usize);
         Arc::new(Shared {
-            inspector: RwLock::new(Arc::new(inspector)),
+            current: RwLock::new(Current {
+                inspector: Arc::new(loaded.inspector),
+                daemon: loaded.daemon,
+            }),
             permits: Arc::new(Semaphore::new(cpus * 2)),
             budget,
         })
@@ -48,17 +76,26 @@ impl Shared {
 
     /// The configuration new transactions start with.
     pub fn current(&self) -> Arc<Inspector> {
-        self.inspector
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.read().inspector.clone()
+    }
+
+    /// The daemon settings in force.
+    pub fn daemon(&self) -> DaemonSettings {
+        self.read().daemon.clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
+        self.current.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Swaps in a new configuration; transactions in flight keep theirs.
-    pub fn replace(&self, inspector: Inspector) {
+    pub fn replace(&self, loaded: Loaded) {
         self.budget
-            .set_max(inspector.config().limits.max_buffered_bytes as usize);
-        *self.inspector.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(inspector);
+            .set_max(loaded.daemon.max_buffered_bytes as usize);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current {
+            inspector: Arc::new(loaded.inspector),
+            daemon: loaded.daemon,
+        };
     }
 }
 
@@ -177,7 +214,7 @@ fn on_mail(
         reference: Some(new_reference()),
         local_submission: session.local,
     };
-    let cap = inspector.config().limits.max_message_bytes as usize;
+    let cap = inspector.policy().limits.max_message_bytes as usize;
     session.tx = match Transaction::begin(inspector, envelope) {
         Begin::Policed(tx) => Some(Pending {
             tx,
@@ -200,7 +237,7 @@ fn on_rcpt(
     tx.set_queue_id(macro_value(macros, c"i"));
     let rcpt = args.first().map(|a| lossy(a)).unwrap_or_default();
     let v = tx.recipient(&rcpt);
-    let mode = tx.inspector().config().mode;
+    let mode = tx.inspector().policy().mode;
     log_audit(audit::rcpt_line(tx.envelope(), &v, mode));
     status(v.action, v.shown_reply(), Status::Continue, reply)
 }
@@ -229,7 +266,7 @@ async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
     log_audit(audit::eom_line(
         tx.envelope(),
         v,
-        tx.inspector().config().mode,
+        tx.inspector().policy().mode,
     ));
     status(v.action, v.shown_reply(), Status::Accept, &mut cx.reply)
 }
@@ -243,7 +280,7 @@ async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transacti
     }
     let truncated = pending.message.truncated;
     let bytes = pending.message.take();
-    let timeout = Duration::from_secs(tx.inspector().config().limits.scan_timeout_seconds);
+    let timeout = tx.inspector().policy().scan_timeout();
     let permit = match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         Err(_) | Ok(Err(_)) => return (tx.tempfail(TempfailCause::NoSlot), tx),
@@ -368,4 +405,18 @@ pub async fn run(
         ..Default::default()
     };
     indymilter::run(listener, callbacks(shared), config, shutdown).await
+}
+
+/// As [`run`], reloading the configuration on each request from `reloads`.
+/// Reloads run beside the milter, so shutdown never waits for one.
+pub async fn run_reloading(
+    listener: impl Listener,
+    shared: Arc<Shared>,
+    reloads: Reloads,
+    shutdown: impl Future,
+) -> std::io::Result<()> {
+    let reloader = tokio::spawn(reloads.serve(shared.clone()));
+    let result = run(listener, shared, shutdown).await;
+    reloader.abort();
+    result
 }

@@ -2,11 +2,10 @@
 //! out. The daemon and `scan` reach them through a [`crate::Transaction`],
 //! which calls them in the MTA's order.
 
-use crate::config::{Config, Mode, UnscannablePolicy};
 use crate::cpr::{self, CprHit, Detector, DetectorSettings};
 use crate::envelope::Envelope;
-use crate::extract::{self, Limits, Segment, SegmentKind};
-use crate::policy;
+use crate::extract::{self, Segment, SegmentKind};
+use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::recipients::LookalikeChecker;
 use crate::redact::redact_digits;
 use crate::reply::Reply;
@@ -17,30 +16,30 @@ use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict}
 /// (re)load and shared read-only between transactions.
 #[derive(Clone, Debug)]
 pub struct Inspector {
-    config: Config,
+    policy: Policy,
     detector: Detector,
     lookalike: LookalikeChecker,
 }
 
 impl Inspector {
-    pub fn new(config: Config, fingerprint_key: Option<Vec<u8>>) -> Self {
+    pub fn new(policy: Policy, fingerprint_key: Option<Vec<u8>>) -> Self {
         let detector = Detector::new(DetectorSettings {
-            exempt_dates: config.exempt_dates.clone(),
-            positive_keywords: config.positive_keywords.clone(),
-            negative_keywords: config.negative_keywords.clone(),
+            exempt_dates: policy.exempt_dates.clone(),
+            positive_keywords: policy.positive_keywords.clone(),
+            negative_keywords: policy.negative_keywords.clone(),
             fingerprint_key,
             follow_clock: true,
             ..Default::default()
         });
-        let protected: Vec<String> = config
+        let protected: Vec<String> = policy
             .org_domains
             .iter()
-            .chain(&config.partner_domains)
+            .chain(&policy.partner_domains)
             .cloned()
             .collect();
-        let lookalike = LookalikeChecker::new(&protected, &config.lookalike_allow);
+        let lookalike = LookalikeChecker::new(&protected, &policy.lookalike_allow);
         Inspector {
-            config,
+            policy,
             detector,
             lookalike,
         }
@@ -54,8 +53,9 @@ impl Inspector {
         self
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The policy this inspector applies.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     pub fn detector(&self) -> &Detector {
@@ -63,7 +63,7 @@ impl Inspector {
     }
 
     pub fn is_outgoing(&self, env: &Envelope) -> bool {
-        policy::is_outgoing(&self.config, env)
+        self.policy.is_outgoing(env)
     }
 
     /// Judges one RCPT outside a transaction: the outgoing check, then the
@@ -84,22 +84,22 @@ impl Inspector {
         // `a@nyborg.dk.` is the same mailbox as `a@nyborg.dk`.
         let lower = address.trim_end_matches('.').to_ascii_lowercase();
         let shown_address = redact_digits(&address);
-        let (rule, reply, reason) = if let Some(new) = self.config.retired.get(&lower) {
+        let (rule, reply, reason) = if let Some(new) = self.policy.retired.get(&lower) {
             let reply = match new {
-                Some(n) => self.config.replies.get("retired").render(&[
+                Some(n) => self.policy.replies.get("retired").render(&[
                     ("address", &shown_address),
                     ("new_address", n),
                     ("ref", &reference),
                 ]),
                 None => self
-                    .config
+                    .policy
                     .replies
                     .get("retired_no_forward")
                     .render(&[("address", &shown_address), ("ref", &reference)]),
             };
             (Rule::RecipientRetired, reply, "retired mailbox".to_string())
         } else if let Some(hit) = self
-            .config
+            .policy
             .lookalike_reject
             .then(|| {
                 Envelope::domain_of(&address).and_then(|d| self.lookalike.check(&d).map(|l| (d, l)))
@@ -109,7 +109,7 @@ impl Inspector {
             let (domain, look) = hit;
             // An internationalised domain goes into the reply in its ASCII (punycode) form.
             let shown = crate::recipients::lookalike::ascii_form(&domain);
-            let reply = self.config.replies.get("lookalike").render(&[
+            let reply = self.policy.replies.get("lookalike").render(&[
                 ("domain", &redact_digits(&shown)),
                 ("suggestion", &look.suggestion),
                 ("ref", &reference),
@@ -168,15 +168,15 @@ impl Inspector {
 
         let raw = message.bytes();
         let mut findings = Vec::new();
-        let limits = &self.config.limits;
+        let limits = &self.policy.limits;
         // Too large to inspect whole: the headers (Subject, file name) are
         // still read, because a number there is rejected whatever happens
         // to the body.
         let oversized = message.is_truncated() || raw.len() as u64 > limits.max_message_bytes;
         let extracted = if oversized {
-            extract::extract_headers(raw, &Limits::from(limits))
+            extract::extract_headers(raw, limits)
         } else {
-            extract::extract(raw, &Limits::from(limits))
+            extract::extract(raw, limits)
         };
 
         let mut hits: Vec<(&Segment, CprHit)> = Vec::new();
@@ -214,7 +214,7 @@ impl Inspector {
                 let rule = findings[i].rule;
                 findings.swap(0, i);
                 let reply = self
-                    .config
+                    .policy
                     .replies
                     .get("cpr_header")
                     .render(&[("ref", &reference)]);
@@ -223,7 +223,7 @@ impl Inspector {
             let insecure: Vec<&String> = env
                 .recipients
                 .iter()
-                .filter(|r| !policy::is_secure_recipient(&self.config, r))
+                .filter(|r| !self.policy.is_secure_recipient(r))
                 .collect();
             // Encrypted parts are never scanned (policy lets them go); a
             // number found here was in plaintext beside them, so encryption
@@ -237,7 +237,7 @@ impl Inspector {
                 let rule = findings[0].rule;
                 let names = recipients_text(&insecure);
                 let reply = self
-                    .config
+                    .policy
                     .replies
                     .get("cpr_body")
                     .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
@@ -253,7 +253,7 @@ impl Inspector {
             return v;
         }
         if !unscannable.is_empty() {
-            if self.config.limits.unscannable != UnscannablePolicy::Accept {
+            if self.policy.unscannable != UnscannablePolicy::Accept {
                 let mut all = unscannable;
                 all.extend(findings);
                 return self.unscannable_verdict(all, &reference);
@@ -266,7 +266,7 @@ impl Inspector {
     /// The verdict for an internal error or timeout: tempfail, never accept.
     pub fn tempfail(&self, env: &Envelope, cause: TempfailCause) -> Verdict {
         let reply = self
-            .config
+            .policy
             .replies
             .get("tempfail")
             .render(&[("ref", &reference(env))]);
@@ -293,11 +293,11 @@ impl Inspector {
             .first()
             .map(|f| f.reason.clone())
             .unwrap_or_default();
-        match self.config.limits.unscannable {
+        match self.policy.unscannable {
             UnscannablePolicy::Accept => Verdict::accept(findings),
             UnscannablePolicy::Reject => {
                 let reply = self
-                    .config
+                    .policy
                     .replies
                     .get("unscannable")
                     .render(&[("reason", &redact_digits(&reason)), ("ref", reference)]);
@@ -305,7 +305,7 @@ impl Inspector {
             }
             UnscannablePolicy::Tempfail => {
                 let reply = self
-                    .config
+                    .policy
                     .replies
                     .get("tempfail")
                     .render(&[("ref", reference)]);
@@ -315,7 +315,7 @@ impl Inspector {
     }
 
     fn apply_mode(&self, action: Action) -> (Action, Option<Action>) {
-        match self.config.mode {
+        match self.policy.mode {
             Mode::Enforce => (action, None),
             Mode::Monitor => (Action::Accept, Some(action)),
         }
@@ -379,11 +379,7 @@ mod tests {
     use super::*;
 
     fn inspector() -> Inspector {
-        let cfg = crate::config::parse(
-            "listen: unix:/x\norganisation:\n  domains: [nyborg.dk]\n",
-            "t",
-        )
-        .unwrap();
+        let cfg = crate::config::parse("organisation:\n  domains: [nyborg.dk]\n", "t").unwrap();
         Inspector::new(cfg, None)
     }
 
@@ -403,7 +399,7 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
     #[test]
     fn retired_mailbox_with_a_trailing_dot_is_still_retired() {
         let cfg = crate::config::parse(
-            "listen: unix:/x\nrecipients:\n  retired:\n    gammel@nyborg.dk: ny@nyborg.dk\n",
+            "recipients:\n  retired:\n    gammel@nyborg.dk: ny@nyborg.dk\n",
             "t",
         )
         .unwrap();
@@ -428,9 +424,7 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
 
     #[test]
     fn oversized_message_is_still_rejected_for_a_number_in_the_subject() {
-        let cfg =
-            crate::config::parse("listen: unix:/x\nlimits:\n  max_message_bytes: 2000\n", "t")
-                .unwrap();
+        let cfg = crate::config::parse("limits:\n  max_message_bytes: 2000\n", "t").unwrap();
         let insp = Inspector::new(cfg, None);
         let mut raw = b"Subject: Borger 241085-1337\r\n\r\n".to_vec();
         raw.extend(std::iter::repeat_n(b'x', 5000));
@@ -451,7 +445,7 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
     #[test]
     fn unscannable_content_under_the_reject_policy_says_why() {
         let cfg = crate::config::parse(
-            "listen: unix:/x\nlimits:\n  max_message_bytes: 2000\n  unscannable: reject\n",
+            "limits:\n  max_message_bytes: 2000\n  unscannable: reject\n",
             "t",
         )
         .unwrap();
@@ -481,7 +475,7 @@ Send the content unencrypted and unpacked, or use secure mail.\r\n\
     #[test]
     fn running_out_of_time_is_a_tempfail_not_an_accept() {
         let raw = b"Subject: Sag\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nHej\r\n--b--\r\n";
-        let mut cfg = crate::config::parse("listen: unix:/x\n", "t").unwrap();
+        let mut cfg = crate::config::parse("", "t").unwrap();
         assert_eq!(
             Inspector::new(cfg.clone(), None)
                 .inspect_message(&env(), raw)
@@ -489,7 +483,7 @@ Send the content unencrypted and unpacked, or use secure mail.\r\n\
             Action::Accept
         );
         // No time at all (parse clamps the setting to >= 1 s; set it directly).
-        cfg.limits.scan_timeout_seconds = 0;
+        cfg.limits.timeout = std::time::Duration::ZERO;
         let v = Inspector::new(cfg, None).inspect_message(&env(), raw);
         assert_eq!(
             (v.action, v.rule.as_deref()),

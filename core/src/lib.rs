@@ -16,8 +16,9 @@ pub mod reply;
 pub mod transaction;
 pub mod verdict;
 
-pub use config::{Config, ConfigError};
+pub use config::ConfigError;
 pub use envelope::Envelope;
 pub use inspect::Inspector;
+pub use policy::{Mode, Policy, UnscannablePolicy};
 pub use transaction::{Begin, Message, Transaction};
 pub use verdict::{Action, Confidence, Finding, RcptVerdict, Rule, TempfailCause, Verdict};

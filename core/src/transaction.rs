@@ -145,7 +145,7 @@ mod tests {
 
     fn inspector() -> Arc<Inspector> {
         let cfg = crate::config::parse(
-            "listen: unix:/x\norganisation:\n  domains: [nyborg.dk]\n  networks: [10.0.0.0/8]\nrecipients:\n  retired:\n    gammel@nyborg.dk: ny@nyborg.dk\n",
+            "organisation:\n  domains: [nyborg.dk]\n  networks: [10.0.0.0/8]\nrecipients:\n  retired:\n    gammel@nyborg.dk: ny@nyborg.dk\n",
             "t",
         )
         .unwrap();
