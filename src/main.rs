@@ -25,7 +25,8 @@ fn main() -> ExitCode {
         Command::Run { config } => run(&config),
         Command::CheckConfig { config } => match settings::load(&config) {
             Ok(inspector) => {
-                println!("{}: OK\n", config.display());
+                println!("{}: OK", config.display());
+                println!("{}\n", mode_in_force(inspector.config().mode));
                 print!("{}", inspector.config().describe());
                 ExitCode::SUCCESS
             }
@@ -78,6 +79,19 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+    }
+}
+
+/// check-config's plain statement of what the running milter will do.
+fn mode_in_force(mode: cpr_milter_core::config::Mode) -> &'static str {
+    match mode {
+        cpr_milter_core::config::Mode::Enforce => {
+            "Mode in force: ENFORCE - mail that breaks the rules is rejected."
+        }
+        cpr_milter_core::config::Mode::Monitor => {
+            "Mode in force: MONITOR - nothing is rejected; decisions are logged as action=would-reject. \
+             To reject, set `mode: enforce` and reload."
         }
     }
 }
