@@ -26,7 +26,8 @@ fn main() -> ExitCode {
         Command::Run { config } => run(&config),
         Command::CheckConfig { config } => match settings::load(&config) {
             Ok(loaded) => {
-                println!("{}: OK\n", config.display());
+                println!("{}: OK", config.display());
+                println!("{}\n", mode_in_force(loaded.inspector.policy().mode));
                 print!("{}", settings::describe(&loaded));
                 ExitCode::SUCCESS
             }
@@ -83,6 +84,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// check-config's plain statement of what the running milter will do.
+fn mode_in_force(mode: cpr_milter_core::Mode) -> &'static str {
+    match mode {
+        cpr_milter_core::Mode::Enforce => {
+            "Mode in force: ENFORCE - mail that breaks the rules is rejected."
+        }
+        cpr_milter_core::Mode::Monitor => {
+            "Mode in force: MONITOR - nothing is rejected; decisions are logged as action=would-reject. \
+             To reject, set `mode: enforce` and reload."
+        }
+    }
+}
+
 fn run(config_path: &Path) -> ExitCode {
     let loaded = match settings::load(config_path) {
         Ok(l) => l,
@@ -100,7 +114,7 @@ fn run(config_path: &Path) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            log::error!("cannot start the async runtime: {e}");
+            logging::fatal(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -110,7 +124,7 @@ fn run(config_path: &Path) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            logging::fatal(&e);
             ExitCode::from(1)
         }
     }

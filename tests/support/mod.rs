@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod inprocess;
 pub mod milter;
 pub mod postfix;
+pub mod sendmail;
 pub mod skip;
 pub mod smtp;
 pub mod stack;
