@@ -2,7 +2,7 @@
 //! rules and for searching archives. Inputs: .eml files, directories
 //! (recursively, which covers Maildir), mbox files, or `-` for stdin.
 
-use cpr_milter_core::envelope::bare_address;
+use cpr_milter_core::bare_address;
 use cpr_milter_core::redact::redact_digits;
 use cpr_milter_core::{
     Action, Begin, Envelope, Finding, Inspector, Message, RcptVerdict, Transaction, Verdict,
@@ -49,12 +49,12 @@ impl Outcome {
         let finding = |f: &Finding| {
             json!({
                 "rule": f.rule.as_str(),
-                "location": redact_digits(&f.location),
+                "location": f.location.as_str(),
                 "offset": f.offset,
                 "masked": f.masked,
                 "confidence": f.confidence.map(|c| c.as_str()),
                 "fingerprint": f.fingerprint,
-                "reason": redact_digits(&f.reason),
+                "reason": f.reason.as_str(),
             })
         };
         let would = self
@@ -92,10 +92,10 @@ impl Outcome {
             s.push_str(&format!(
                 "\n  {} {} {} {} ({})",
                 f.rule,
-                redact_digits(&f.location),
+                f.location,
                 f.masked.as_deref().unwrap_or("-"),
                 f.confidence.map_or("-", |c| c.as_str()),
-                redact_digits(&f.reason)
+                f.reason
             ));
         }
         s

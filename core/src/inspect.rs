@@ -7,8 +7,8 @@ use crate::envelope::Envelope;
 use crate::extract::{self, Segment, SegmentKind};
 use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::recipients::LookalikeChecker;
-use crate::redact::redact_digits;
-use crate::reply::Reply;
+use crate::redact::{redact_digits, Redacted};
+use crate::reply::{Reply, ReplyKind};
 use crate::transaction::Message;
 use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict};
 
@@ -22,6 +22,7 @@ pub struct Inspector {
 }
 
 impl Inspector {
+    /// Compiles `policy` (keyword sets, lookalike tables) once; `fingerprint_key` keys the audit fingerprints.
     pub fn new(policy: Policy, fingerprint_key: Option<Vec<u8>>) -> Self {
         let detector = Detector::new(DetectorSettings {
             exempt_dates: policy.exempt_dates.clone(),
@@ -58,10 +59,12 @@ impl Inspector {
         &self.policy
     }
 
+    /// The CPR detector under this policy.
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
+    /// Whether mail with this envelope is policed (outgoing).
     pub fn is_outgoing(&self, env: &Envelope) -> bool {
         self.policy.is_outgoing(env)
     }
@@ -86,7 +89,7 @@ impl Inspector {
         let shown_address = redact_digits(&address);
         let (rule, reply, reason) = if let Some(new) = self.policy.retired.get(&lower) {
             let reply = match new {
-                Some(n) => self.policy.replies.get("retired").render(&[
+                Some(n) => self.policy.replies.get(ReplyKind::Retired).render(&[
                     ("address", &shown_address),
                     ("new_address", n),
                     ("ref", &reference),
@@ -94,7 +97,7 @@ impl Inspector {
                 None => self
                     .policy
                     .replies
-                    .get("retired_no_forward")
+                    .get(ReplyKind::RetiredNoForward)
                     .render(&[("address", &shown_address), ("ref", &reference)]),
             };
             (Rule::RecipientRetired, reply, "retired mailbox".to_string())
@@ -108,8 +111,8 @@ impl Inspector {
         {
             let (domain, look) = hit;
             // An internationalised domain goes into the reply in its ASCII (punycode) form.
-            let shown = crate::recipients::lookalike::ascii_form(&domain);
-            let reply = self.policy.replies.get("lookalike").render(&[
+            let shown = crate::recipients::ascii_form(&domain);
+            let reply = self.policy.replies.get(ReplyKind::Lookalike).render(&[
                 ("domain", &redact_digits(&shown)),
                 ("suggestion", &look.suggestion),
                 ("ref", &reference),
@@ -124,12 +127,12 @@ impl Inspector {
         };
         let finding = Finding {
             rule,
-            location: format!("rcpt:<{shown_address}>"),
+            location: Redacted::new(&format!("rcpt:<{address}>")),
             offset: None,
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason,
+            reason: Redacted::new(&reason),
         };
         let (action, would) = self.apply_mode(Action::Reject);
         RcptVerdict {
@@ -188,12 +191,12 @@ impl Inspector {
         for (seg, h) in &hits {
             findings.push(Finding {
                 rule: cpr_rule(seg),
-                location: redact_digits(&seg.location),
+                location: Redacted::new(&seg.location),
                 offset: Some(h.offset),
                 masked: Some(h.masked.clone()),
                 confidence: Some(h.confidence),
                 fingerprint: h.fingerprint.clone(),
-                reason: h.reason.clone(),
+                reason: Redacted::new(&h.reason),
             });
         }
         let mut unscannable: Vec<Finding> = extracted
@@ -216,7 +219,7 @@ impl Inspector {
                 let reply = self
                     .policy
                     .replies
-                    .get("cpr_header")
+                    .get(ReplyKind::CprHeader)
                     .render(&[("ref", &reference)]);
                 return self.decided(Action::Reject, reply, rule, findings);
             }
@@ -239,7 +242,7 @@ impl Inspector {
                 let reply = self
                     .policy
                     .replies
-                    .get("cpr_body")
+                    .get(ReplyKind::CprBody)
                     .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
                 return self.decided(Action::Reject, reply, rule, findings);
             }
@@ -268,7 +271,7 @@ impl Inspector {
         let reply = self
             .policy
             .replies
-            .get("tempfail")
+            .get(ReplyKind::Tempfail)
             .render(&[("ref", &reference(env))]);
         let f = Finding {
             rule: cause.rule(),
@@ -277,7 +280,7 @@ impl Inspector {
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason: cause.reason().into(),
+            reason: Redacted::new(cause.reason()),
         };
         Verdict {
             action: Action::Tempfail,
@@ -293,21 +296,22 @@ impl Inspector {
             .first()
             .map(|f| f.reason.clone())
             .unwrap_or_default();
+        let reason = reason.as_str();
         match self.policy.unscannable {
             UnscannablePolicy::Accept => Verdict::accept(findings),
             UnscannablePolicy::Reject => {
                 let reply = self
                     .policy
                     .replies
-                    .get("unscannable")
-                    .render(&[("reason", &redact_digits(&reason)), ("ref", reference)]);
+                    .get(ReplyKind::Unscannable)
+                    .render(&[("reason", reason), ("ref", reference)]);
                 self.decided(Action::Reject, reply, Rule::ContentUnscannable, findings)
             }
             UnscannablePolicy::Tempfail => {
                 let reply = self
                     .policy
                     .replies
-                    .get("tempfail")
+                    .get(ReplyKind::Tempfail)
                     .render(&[("ref", reference)]);
                 self.decided(Action::Tempfail, reply, Rule::ContentUnscannable, findings)
             }
@@ -353,12 +357,12 @@ fn cpr_rule(seg: &Segment) -> Rule {
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
     Finding {
         rule: Rule::ContentUnscannable,
-        location: redact_digits(location),
+        location: Redacted::new(location),
         offset: None,
         masked: None,
         confidence: None,
         fingerprint: None,
-        reason: redact_digits(reason),
+        reason: Redacted::new(reason),
     }
 }
 

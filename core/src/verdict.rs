@@ -1,47 +1,29 @@
 //! The outcome of an inspection: what to tell the MTA and why.
 
+pub use crate::cpr::Confidence;
+use crate::redact::Redacted;
 use crate::reply::Reply;
 use std::fmt;
 
 /// What the MTA is told to do with a message or recipient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Let it through (RCPT: go on).
     Accept,
+    /// Refuse it with a 5xx.
     Reject,
+    /// Answer 4xx: the MTA keeps it and retries.
     Tempfail,
 }
 
 impl Action {
+    /// `accept`, `reject` or `tempfail`.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Accept => "accept",
             Action::Reject => "reject",
             Action::Tempfail => "tempfail",
         }
-    }
-}
-
-/// How sure the detector is that a match is a CPR number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -177,7 +159,7 @@ pub struct Finding {
     /// The rule that made it.
     pub rule: Rule,
     /// Where it was found (`header:Subject`, `body:text/plain`, `rcpt:<a@b.dk>` …).
-    pub location: String,
+    pub location: Redacted,
     /// Byte offset of a CPR match in the decoded text of that location.
     pub offset: Option<usize>,
     /// Masked CPR number (`2410XX-XXXX`), for CPR findings.
@@ -187,7 +169,7 @@ pub struct Finding {
     /// Keyed fingerprint of the number when `audit.fingerprint_key_file` is set.
     pub fingerprint: Option<String>,
     /// Human-readable explanation (which rule fired, which keyword, which limit).
-    pub reason: String,
+    pub reason: Redacted,
 }
 
 /// Decision for one RCPT command.
@@ -242,10 +224,13 @@ pub struct Verdict {
     pub would: Option<Action>,
     /// Every finding, including ones that did not cause a reject (single
     /// medium-confidence numbers, unscannable parts), for the audit trail.
+    /// When a rule decided, its finding comes first (see
+    /// [`Verdict::deciding`]).
     pub findings: Vec<Finding>,
 }
 
 impl Verdict {
+    /// A plain accept that keeps `findings` for the audit trail.
     pub fn accept(findings: Vec<Finding>) -> Self {
         Verdict {
             action: Action::Accept,
@@ -260,6 +245,17 @@ impl Verdict {
     /// enforce mode would have sent.
     pub fn shown_reply(&self) -> Option<&Reply> {
         shown(self.action, self.would, self.reply.as_ref())
+    }
+
+    /// The finding of the rule that decided, if one did.
+    pub fn deciding(&self) -> Option<&Finding> {
+        let rule = self.rule?;
+        self.findings.first().filter(|f| f.rule == rule)
+    }
+
+    /// The finding an audit line shows: the deciding one, else the first.
+    pub fn headline(&self) -> Option<&Finding> {
+        self.deciding().or(self.findings.first())
     }
 
     /// True when the decision is worth an audit line (anything but a plain,

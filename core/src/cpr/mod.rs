@@ -5,21 +5,21 @@
 //! offsets into that same text; the message-level rule (any HIGH, or two
 //! distinct MEDIUM numbers) is [`decide`]. Modules, one job each:
 //! [`normalise`] (character classes after normalisation, read in place),
-//! [`candidates`] (shapes and boundary rules), [`validate`] (date, century,
-//! mod-11), [`keywords`] (Aho-Corasick keyword sets), [`context`] (what the
-//! surrounding text says), [`score`] (confidence and reason), [`hit`]
-//! (findings and the decision), [`mask`] (mask and fingerprint).
+//! `candidates` (shapes and boundary rules), [`validate`] (date, century,
+//! mod-11), `keywords` (Aho-Corasick keyword sets), `context` (what the
+//! surrounding text says), `score` (confidence and reason), `hit`
+//! (findings and the decision), `mask` (mask and fingerprint).
 
-pub mod candidates;
-pub mod context;
-pub mod hit;
-pub mod keywords;
-pub mod mask;
+mod candidates;
+mod context;
+mod hit;
+mod keywords;
+mod mask;
 pub mod normalise;
-pub mod score;
+mod score;
 pub mod validate;
 
-pub use hit::{decide, CprHit};
+pub use hit::{decide, Confidence, CprHit};
 
 use candidates::{Candidate, Candidates};
 use keywords::KeywordSet;
@@ -32,6 +32,7 @@ pub const DEFAULT_EXEMPT_YEARS: &[i32] = &[
     1985, 1986, 1987, 1988, 1989, 1990, 1991, 1992, 1994, 1995,
 ];
 
+/// The default exempt dates: 1 January of [`DEFAULT_EXEMPT_YEARS`].
 pub fn default_exempt_dates() -> Vec<Date> {
     DEFAULT_EXEMPT_YEARS
         .iter()
@@ -128,8 +129,11 @@ pub const DEFAULT_NEGATIVE_KEYWORDS: &[&str] = &[
 /// Everything the detector needs to know, fixed for its lifetime.
 #[derive(Clone)]
 pub struct DetectorSettings {
+    /// Birth dates issued without modulus-11.
     pub exempt_dates: Vec<Date>,
+    /// Words that raise a number to a CPR number (lower case).
     pub positive_keywords: Vec<String>,
+    /// Words that lower it (lower case).
     pub negative_keywords: Vec<String>,
     /// Birth dates after this are impossible.
     pub today: Date,
@@ -197,6 +201,7 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// Compiles the keyword sets once; share the detector between texts.
     pub fn new(settings: DetectorSettings) -> Self {
         let positive = KeywordSet::new(&settings.positive_keywords);
         let negative = KeywordSet::new(&settings.negative_keywords);
@@ -207,6 +212,7 @@ impl Detector {
         }
     }
 
+    /// The settings it was built from.
     pub fn settings(&self) -> &DetectorSettings {
         &self.settings
     }
@@ -273,7 +279,7 @@ impl Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Confidence;
+    use crate::cpr::Confidence;
 
     fn detector() -> Detector {
         Detector::new(DetectorSettings {

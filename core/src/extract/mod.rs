@@ -56,6 +56,7 @@ impl SegmentKind {
 /// One piece of decoded text.
 #[derive(Clone, Debug)]
 pub struct Segment<'r> {
+    /// What the text is, which decides the rule that applies.
     pub kind: SegmentKind,
     /// `header:Subject`, `body:text/plain`, `message:1/body:text/plain`,
     /// `attachment:rapport.docx:word/document.xml` …
@@ -68,17 +69,21 @@ pub struct Segment<'r> {
 /// Content that could not be inspected, with why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unscannable {
+    /// Where (as for [`Segment::location`]).
     pub location: String,
+    /// Why it could not be read.
     pub reason: String,
 }
 
 /// Everything extracted from one message.
 #[derive(Clone, Debug, Default)]
 pub struct Extracted<'r> {
+    /// The texts to match, in message order.
     pub segments: Vec<Segment<'r>>,
     /// S/MIME enveloped-data or PGP/MIME encrypted content was present
     /// (checked by its bytes, not only by its label).
     pub encrypted: bool,
+    /// What could not be read, with why.
     pub unscannable: Vec<Unscannable>,
     /// The extraction deadline cut the walk short: part of the message was
     /// never looked at. An `unscannable` entry says where; this flag lets
