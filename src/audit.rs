@@ -100,8 +100,8 @@ pub fn eom_line(env: &Envelope, v: &Verdict, mode: Mode) -> Option<String> {
     if let Some(f) = v.headline() {
         finding_fields(&mut line, f);
     }
-    if v.findings.len() > 1 {
-        push(&mut line, "findings", &v.findings.len().to_string());
+    if v.findings_total > 1 {
+        push(&mut line, "findings", &v.findings_total.to_string());
     }
     push(&mut line, "mode", mode_word(mode));
     Some(line)
@@ -140,6 +140,8 @@ mod tests {
             }),
             rule: Some(Rule::CprSubject),
             would: None,
+            finding_counts: vec![],
+            findings_total: 1,
             findings: vec![Finding {
                 rule: Rule::CprSubject,
                 location: "filename:241085-1337 sag.pdf".into(),
@@ -177,6 +179,8 @@ cpr=2410XX-XXXX confidence=high reason=mod11+hyphen mode=enforce"
             rule: Some(Rule::InternalTimeout),
             would: None,
             findings: vec![],
+            finding_counts: vec![],
+            findings_total: 0,
         };
         let env = Envelope {
             reference: Some("M00000000001".into()),

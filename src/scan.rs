@@ -45,6 +45,16 @@ impl Outcome {
         v
     }
 
+    /// Every finding made, those left out of the sample included.
+    fn findings_total(&self) -> usize {
+        let rcpt = self
+            .recipients
+            .iter()
+            .filter(|r| r.finding.is_some())
+            .count();
+        rcpt + self.verdict.as_ref().map_or(0, |v| v.findings_total)
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         let finding = |f: &Finding| {
             json!({
@@ -75,6 +85,13 @@ impl Outcome {
                 "reply": r.shown_reply().map(|x| x.to_string()),
             })).collect::<Vec<_>>(),
             "findings": self.findings().into_iter().map(finding).collect::<Vec<_>>(),
+            // All findings are counted; "findings" is a bounded sample.
+            "findings_total": self.findings_total(),
+            "finding_counts": self.verdict.iter().flat_map(|v| &v.finding_counts).map(|c| json!({
+                "rule": c.rule.as_str(),
+                "location": c.location.as_str(),
+                "count": c.count,
+            })).collect::<Vec<_>>(),
         })
     }
 

@@ -57,6 +57,7 @@ pub mod config;
 pub mod cpr;
 mod envelope;
 pub mod extract;
+pub mod findings;
 mod inspect;
 mod policy;
 pub mod recipients;

@@ -1,6 +1,7 @@
 //! The outcome of an inspection: what to tell the MTA and why.
 
 pub use crate::cpr::Confidence;
+pub use crate::findings::FindingCount;
 use crate::redact::Redacted;
 use crate::reply::Reply;
 use std::fmt;
@@ -225,8 +226,13 @@ pub struct Verdict {
     /// Every finding, including ones that did not cause a reject (single
     /// medium-confidence numbers, unscannable parts), for the audit trail.
     /// When a rule decided, its finding comes first (see
-    /// [`Verdict::deciding`]).
+    /// [`Verdict::deciding`]). A sample: at most
+    /// [`crate::findings::FINDINGS_SAMPLE`] CPR findings are kept.
     pub findings: Vec<Finding>,
+    /// CPR findings per rule and location, all of them counted.
+    pub finding_counts: Vec<FindingCount>,
+    /// How many findings were made, the sampled-out ones included.
+    pub findings_total: usize,
 }
 
 impl Verdict {
@@ -237,8 +243,17 @@ impl Verdict {
             reply: None,
             rule: None,
             would: None,
+            findings_total: findings.len(),
             findings,
+            finding_counts: Vec::new(),
         }
+    }
+
+    /// The same verdict with the message's finding counts.
+    pub fn counted(mut self, counts: Vec<FindingCount>, total: usize) -> Self {
+        self.finding_counts = counts;
+        self.findings_total = total.max(self.findings.len());
+        self
     }
 
     /// The reply worth showing: the one sent, or in monitor mode the one

@@ -220,6 +220,16 @@ impl Detector {
     /// All MEDIUM and HIGH findings in `text` (one part), in text order.
     /// Offsets refer to `text` itself, whatever normalisation applied.
     pub fn scan(&self, text: &str) -> Vec<CprHit> {
+        let mut hits = Vec::new();
+        self.find_each(text, |h| hits.push(h));
+        hits
+    }
+
+    /// Calls `found` with each MEDIUM and HIGH finding in `text`, in text
+    /// order, holding none of them: memory stays the same however many
+    /// numbers a text holds. Two passes over the candidates when any
+    /// validates: the density rule needs the counts of the whole part first.
+    pub fn find_each(&self, text: &str, mut found: impl FnMut(CprHit)) {
         let today = if self.settings.follow_clock {
             Date::today()
         } else {
@@ -227,27 +237,31 @@ impl Detector {
         };
         let mut total = 0usize;
         let mut plausible = 0usize;
-        let mut valid: Vec<(Candidate, Validated, bool)> = Vec::new();
+        let mut valid = 0usize;
         for c in Candidates::new(text) {
             total += 1;
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
                 plausible += usize::from(v.mod11 || exempt);
-                valid.push((c, v, exempt));
+                valid += 1;
             }
         }
-        if valid.is_empty() {
-            return Vec::new();
+        if valid == 0 {
+            return;
         }
         // "Validate" for the density rule means what a real CPR number does:
         // a real date and mod-11 (or an exempt date). Random ten-digit
         // numbers manage that about 0.6 % of the time, real CPR lists ~100 %.
         let dense = total >= self.settings.dense_min_candidates
             && plausible * 100 < total * self.settings.dense_valid_percent;
-        valid
-            .iter()
-            .filter_map(|(c, v, exempt)| self.judge(text, c, *v, *exempt, dense))
-            .collect()
+        for c in Candidates::new(text) {
+            if let Some(v) = validate::validate(&c.digits, today) {
+                let exempt = self.settings.exempt_dates.contains(&v.birth);
+                if let Some(hit) = self.judge(text, &c, v, exempt, dense) {
+                    found(hit);
+                }
+            }
+        }
     }
 
     fn judge(
