@@ -14,14 +14,14 @@ use lopdf::content::Content;
 use lopdf::{Document, Encoding, LoadOptions, Object};
 use std::collections::BTreeMap;
 
-use super::{Ctx, SegmentKind};
+use super::ground::{Cause, Ctx, SegmentKind};
 
 /// A `TJ` displacement (thousandths of an em) below this is a word gap.
 const WORD_GAP: f32 = -180.0;
 /// One inflated stream may not exceed this, whatever the total budget.
 const MAX_STREAM: u64 = 64 * 1024 * 1024;
 
-pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
+pub(crate) fn read(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
     let per_stream = ctx.budget_left().min(MAX_STREAM) as usize;
     let options = LoadOptions {
         max_decompressed_size: Some(per_stream),
@@ -32,13 +32,14 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
         Err(e) => {
             ctx.unscannable(
                 location,
+                Cause::Broken,
                 format!("unreadable PDF: {}", first_line(&e.to_string())),
             );
             return;
         }
     };
     if doc.is_encrypted() && !doc.was_encrypted() {
-        ctx.unscannable(location, "password-protected PDF");
+        ctx.unscannable(location, Cause::Encrypted, "password-protected PDF");
         return;
     }
     info_text(ctx, &doc, location);
@@ -47,6 +48,7 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
     if pages.len() > max {
         ctx.unscannable(
             location,
+            Cause::Limit,
             format!("PDF has {} pages, more than {max}", pages.len()),
         );
     }
@@ -61,12 +63,13 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
             Err(e) => {
                 ctx.unscannable(
                     &loc,
+                    Cause::Broken,
                     format!("unreadable page: {}", first_line(&e.to_string())),
                 );
                 continue;
             }
         };
-        ctx.inflated += content.len() as u64;
+        ctx.charge(content.len() as u64);
         let encodings: BTreeMap<Vec<u8>, Encoding<'_>> = doc
             .get_page_fonts(page_id)
             .unwrap_or_default()
@@ -81,6 +84,7 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
             Ok(ops) => ctx.push(SegmentKind::Attachment, loc, page_text(&ops, &encodings)),
             Err(e) => ctx.unscannable(
                 &loc,
+                Cause::Broken,
                 format!("unreadable page content: {}", first_line(&e.to_string())),
             ),
         }
