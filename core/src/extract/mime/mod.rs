@@ -60,6 +60,15 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
             return;
         }
         let ctype = content_type_of(part);
+        if part.is_encoding_problem {
+            // mail-parser then hands over the encoded text as it is: it is
+            // still matched, but what it encodes was not read.
+            ctx.unscannable(
+                &here,
+                Cause::Broken,
+                "transfer encoding does not decode (truncated or damaged)",
+            );
+        }
         match protection[idx] {
             Protection::Encrypted => ctx.saw_encrypted(),
             Protection::OpaqueSigned => ctx.unscannable(
