@@ -621,19 +621,45 @@ fn crafted_overlapping_zip_entries_are_read_or_a_limit() {
 }
 
 #[test]
-fn crafted_truncated_base64_is_broken() {
-    let encoded = common::base64(b"Borger 241085-1337 og mere tekst her");
-    let cut = &encoded[..encoded.len() - 3];
-    let mut raw = with_attachment("sag.txt", b"");
-    let end = raw.len() - b"--h--\r\n".len();
-    raw.truncate(end);
-    raw.extend_from_slice(cut.as_bytes());
+fn crafted_truncated_base64_is_read_as_far_as_it_goes() {
+    // A message cut inside the base64 of its attachment (no closing
+    // boundary, a partial quartet): mail-parser gives up on the part.
+    let cut = |data: &[u8], keep: usize| {
+        let mut raw = with_attachment("sag", data);
+        let body = raw.len() - b"--h--\r\n".len();
+        let start = raw[..body]
+            .windows(4)
+            .rposition(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + 4;
+        raw.truncate(start + keep);
+        raw
+    };
+    // Text: what still decodes is read, the number is found.
+    let text = b"Borger 241085-1337 og mere tekst her";
+    let raw = cut(text, common::base64(text).len() - 3);
     let x = extract(&raw, &Limits::default());
-    let broken = of_cause(&x, Cause::Broken);
+    let seg = x
+        .segments
+        .iter()
+        .find(|s| s.location == "attachment:sag")
+        .expect("the recovered attachment");
+    assert!(seg.text.contains("241085-1337"), "{seg:?}");
+
+    // A document cut in half: what decodes is a broken ZIP, reported so.
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        (
+            "word/document.xml",
+            b"<w:document><w:p><w:t>241085-1337</w:t></w:p></w:document>",
+        ),
+    ]);
+    let raw = cut(&docx, common::base64(&docx).len() / 2);
+    let x = extract(&raw, &Limits::default()).into_owned();
     assert!(
-        broken
+        of_cause(&x, Cause::Broken)
             .iter()
-            .any(|u| u.location == "part:2" && u.reason.contains("does not decode")),
+            .any(|u| u.location == "attachment:sag" && u.reason.contains("ZIP")),
         "{}",
         reasons(&x)
     );

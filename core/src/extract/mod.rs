@@ -69,7 +69,12 @@ pub fn extract<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
     }
     match mime::parse(raw) {
         Ok(msg) => mime::walk(&msg, "", 0, &mut ctx),
-        Err(reason) => ctx.unscannable("message", Cause::Broken, reason),
+        Err(mime::Unparsed::NoMessage) => {
+            mime::read_as_text(raw, "", SegmentKind::Body, &mut ctx);
+        }
+        Err(e @ mime::Unparsed::ParserFailed) => {
+            ctx.unscannable("message", Cause::Broken, e.reason());
+        }
     }
     ctx.finish()
 }

@@ -11,14 +11,15 @@ mod headers;
 mod part;
 mod plain;
 mod protection;
+mod recover;
 
 use std::borrow::Cow;
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::dispatch::{self, Embedded};
 use super::ground::{Cause, Ctx, File, SegmentKind};
-use super::html;
+use super::{html, text};
 use part::{content_type_of, is_disposition_attachment};
 use protection::{is_crypto_control, protection_of, Protection};
 
@@ -32,18 +33,45 @@ pub(crate) use plain::plain_utf8_message;
 pub(crate) fn read_raw(raw: &[u8], prefix: &str, depth: usize, ctx: &mut Ctx<'_>) {
     match parse(raw) {
         Ok(msg) => walk(&msg.into_owned(), prefix, depth, ctx),
-        Err(reason) => ctx.unscannable(&format!("{prefix}message"), Cause::Broken, reason),
+        Err(Unparsed::NoMessage) => read_as_text(raw, prefix, SegmentKind::Attachment, ctx),
+        Err(e @ Unparsed::ParserFailed) => {
+            ctx.unscannable(&format!("{prefix}message"), Cause::Broken, e.reason());
+        }
+    }
+}
+
+/// Bytes mail-parser finds no message in (no header section at all) are
+/// still text a person wrote: all of it is matched, nothing is left unread.
+pub(crate) fn read_as_text(raw: &[u8], prefix: &str, kind: SegmentKind, ctx: &mut Ctx<'_>) {
+    ctx.push(kind, format!("{prefix}message"), text::decode(raw, None));
+}
+
+/// Why [`parse`] gave no message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Unparsed {
+    /// Nothing that looks like an RFC 5322 message.
+    NoMessage,
+    /// mail-parser panicked on malformed structure.
+    ParserFailed,
+}
+
+impl Unparsed {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unparsed::NoMessage => "not a parseable RFC 5322 message",
+            Unparsed::ParserFailed => "the MIME parser failed on malformed structure",
+        }
     }
 }
 
 /// mail-parser behind `catch_unwind`: some malformed boundaries trip an
 /// arithmetic overflow check inside it (seen on the real-mail corpus in
 /// debug builds), which must cost an `unscannable`, not the process.
-pub(crate) fn parse(raw: &[u8]) -> Result<Message<'_>, &'static str> {
+pub(crate) fn parse(raw: &[u8]) -> Result<Message<'_>, Unparsed> {
     match std::panic::catch_unwind(|| MessageParser::default().parse(raw)) {
         Ok(Some(msg)) => Ok(msg),
-        Ok(None) => Err("not a parseable RFC 5322 message"),
-        Err(_) => Err("the MIME parser failed on malformed structure"),
+        Ok(None) => Err(Unparsed::NoMessage),
+        Err(_) => Err(Unparsed::ParserFailed),
     }
 }
 
@@ -60,15 +88,6 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
             return;
         }
         let ctype = content_type_of(part);
-        if part.is_encoding_problem {
-            // mail-parser then hands over the encoded text as it is: it is
-            // still matched, but what it encodes was not read.
-            ctx.unscannable(
-                &here,
-                Cause::Broken,
-                "transfer encoding does not decode (truncated or damaged)",
-            );
-        }
         match protection[idx] {
             Protection::Encrypted => ctx.saw_encrypted(),
             Protection::OpaqueSigned => ctx.unscannable(
@@ -96,6 +115,19 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
         }
         let label = || name.map_or_else(|| format!("part{idx}"), str::to_string);
         match &part.body {
+            // Base64 that does not decode (cut off, damaged) comes as its
+            // encoded text: read what still decodes as the file it was.
+            PartType::Text(text) if part.is_encoding_problem && is_base64(part) => {
+                let bytes = recover::lenient_base64(text.as_bytes());
+                let file = File {
+                    bytes: &bytes,
+                    name: &label(),
+                    ctype: &ctype,
+                    charset: part.content_type().and_then(|c| c.attribute("charset")),
+                };
+                let location = format!("{prefix}attachment:{}", file.name);
+                dispatch::embedded(ctx, Embedded::File(file), &location, depth + 1);
+            }
             PartType::Text(text) | PartType::Html(text) => {
                 // HTML comes as Html, or as Text when mail-parser did not
                 // treat it as a body (an HTML attachment): tags go either way.
@@ -147,6 +179,11 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
             PartType::Multipart(_) => {}
         }
     }
+}
+
+fn is_base64(part: &MessagePart<'_>) -> bool {
+    part.content_transfer_encoding()
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"))
 }
 
 /// The ciphertext parts of each verified multipart/encrypted.
