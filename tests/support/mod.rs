@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod inprocess;
 pub mod milter;
 pub mod postfix;
 pub mod sendmail;
