@@ -16,5 +16,5 @@ mod output;
 
 pub(crate) use context::Ctx;
 pub(crate) use file::File;
-pub use limits::Limits;
+pub use limits::{extraction_budget, Limits};
 pub use output::{Cause, Extracted, Segment, SegmentKind, Unscannable};
