@@ -27,12 +27,7 @@ fn every_corpus_message_extracts_without_panic() {
             Ok(x) => {
                 segments += x.segments.len();
                 unscannable += x.unscannable.len();
-                for cause in [
-                    Cause::Encrypted,
-                    Cause::Limit,
-                    Cause::Broken,
-                    Cause::Unsupported,
-                ] {
+                for cause in Cause::ALL {
                     if let Some(u) = x.unscannable.iter().find(|u| u.cause == cause) {
                         let entry = by_cause.entry(cause.as_str()).or_default();
                         entry.0 += 1;

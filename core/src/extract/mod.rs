@@ -48,7 +48,9 @@ mod zip;
 
 use ground::Ctx;
 
-pub use ground::{extraction_budget, Cause, Extracted, Limits, Segment, SegmentKind, Unscannable};
+pub use ground::{
+    extraction_budget, Cause, Extracted, Limits, PerCause, Segment, SegmentKind, Unscannable,
+};
 pub use html::html_to_text;
 pub use mime::extract_headers;
 

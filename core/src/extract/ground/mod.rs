@@ -17,4 +17,4 @@ mod output;
 pub(crate) use context::Ctx;
 pub(crate) use file::File;
 pub use limits::{extraction_budget, Limits};
-pub use output::{Cause, Extracted, Segment, SegmentKind, Unscannable};
+pub use output::{Cause, Extracted, PerCause, Segment, SegmentKind, Unscannable};

@@ -73,6 +73,57 @@ impl fmt::Display for Cause {
     }
 }
 
+impl Cause {
+    /// Every cause, in the order they are documented and printed.
+    pub const ALL: [Cause; 4] = [
+        Cause::Encrypted,
+        Cause::Limit,
+        Cause::Broken,
+        Cause::Unsupported,
+    ];
+}
+
+/// One value per [`Cause`]: what a policy does with each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PerCause<T> {
+    pub encrypted: T,
+    pub limit: T,
+    pub broken: T,
+    pub unsupported: T,
+}
+
+impl<T: Copy> PerCause<T> {
+    /// The same value for every cause.
+    pub fn all(value: T) -> Self {
+        PerCause {
+            encrypted: value,
+            limit: value,
+            broken: value,
+            unsupported: value,
+        }
+    }
+}
+
+impl<T> PerCause<T> {
+    pub fn get(&self, cause: Cause) -> &T {
+        match cause {
+            Cause::Encrypted => &self.encrypted,
+            Cause::Limit => &self.limit,
+            Cause::Broken => &self.broken,
+            Cause::Unsupported => &self.unsupported,
+        }
+    }
+
+    pub fn get_mut(&mut self, cause: Cause) -> &mut T {
+        match cause {
+            Cause::Encrypted => &mut self.encrypted,
+            Cause::Limit => &mut self.limit,
+            Cause::Broken => &mut self.broken,
+            Cause::Unsupported => &mut self.unsupported,
+        }
+    }
+}
+
 /// Content that could not be inspected, with where, why and the cause.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unscannable {
