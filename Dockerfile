@@ -7,15 +7,18 @@
 #   docker build -t cpr-milter .
 #
 # The base images are build arguments, so a site without access to a public
-# registry can pass its own (the project's tests pass a Debian image built
-# locally with debootstrap, and the `runtime-prebuilt` target with a binary
-# they built already, to avoid compiling twice).
+# registry can pass its own (scripts/docker-build-release.sh does). The
+# project's tests build `--target runtime-base` (the first stage, so even
+# Docker's legacy builder builds nothing else) on a Debian image made with
+# debootstrap, and add the binary they built already on top, to avoid
+# compiling twice.
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 ARG RUST_IMAGE=rust:1.95-bookworm
 
 # ---------------------------------------------------------------------------
 # What every runtime image has: the user, the config directory, the health
-# check. Copies nothing from the build context.
+# check, the entry point. Copies nothing from the build context; the binary
+# comes last, at /usr/bin/cpr-milter.
 FROM ${DEBIAN_IMAGE} AS runtime-base
 RUN useradd --system --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin cpr-milter \
@@ -40,13 +43,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["/usr/local/bin/cpr-milter-healthcheck"]
 ENTRYPOINT ["/usr/bin/cpr-milter"]
 CMD ["run", "--config", "/etc/cpr-milter/milter.yaml"]
-
-# ---------------------------------------------------------------------------
-# A runtime around a binary built elsewhere: the build context holds just
-# `cpr-milter` (built for the same Debian release).
-#   docker build --target runtime-prebuilt -f Dockerfile DIR-WITH-BINARY
-FROM runtime-base AS runtime-prebuilt
-COPY cpr-milter /usr/bin/cpr-milter
 
 # ---------------------------------------------------------------------------
 FROM ${RUST_IMAGE} AS build

@@ -5,8 +5,8 @@
 //!
 //! No registry is reachable here, so the images are built on a local Debian
 //! base image (scripts/install-docker-images.sh makes it with debootstrap):
-//! cpr-milter's from the Dockerfile's `runtime-prebuilt` target around the
-//! binary this test run built (no second, release compile), the demo
+//! cpr-milter's from the Dockerfile's `runtime-base` target plus the binary
+//! this test run built (no second, release compile), the demo
 //! Postfix from docker/postfix/Dockerfile. Supports `docker compose` (v2) and
 //! `docker-compose` (v1), preferring v2.
 
@@ -17,6 +17,7 @@ use std::time::Duration;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 pub const MILTER_IMAGE: &str = "cpr-milter-test/cpr-milter:e2e";
+const RUNTIME_BASE_IMAGE: &str = "cpr-milter-test/runtime-base:e2e";
 pub const POSTFIX_IMAGE: &str = "cpr-milter-test/postfix:e2e";
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(180);
@@ -164,9 +165,30 @@ pub fn build_images(binary: &Path) -> Result<(), String> {
             "-f",
             &dockerfile.to_string_lossy(),
             "--target",
-            "runtime-prebuilt",
+            "runtime-base",
             "--build-arg",
             &base_arg,
+            "-t",
+            RUNTIME_BASE_IMAGE,
+            &context_path,
+        ],
+        &[],
+        BUILD_TIMEOUT,
+    )?;
+    // What the Dockerfile's last stage does with the binary it compiled.
+    let wrapper = context.path().join("Dockerfile.prebuilt");
+    std::fs::write(
+        &wrapper,
+        format!("FROM {RUNTIME_BASE_IMAGE}\nCOPY cpr-milter /usr/bin/cpr-milter\n"),
+    )
+    .map_err(|e| format!("write {}: {e}", wrapper.display()))?;
+    run(
+        "docker",
+        &[
+            "build",
+            "-q",
+            "-f",
+            &wrapper.to_string_lossy(),
             "-t",
             MILTER_IMAGE,
             &context_path,
