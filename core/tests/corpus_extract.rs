@@ -1,5 +1,5 @@
-//! Every real message under shared/corpus/realmail extracts without a panic
-//! (DESIGN §9). The detector's verdicts on the corpus are checked elsewhere.
+//! Every real message of the real-mail corpus extracts without a panic
+//! (see common::corpus_files). The detector's verdicts on the corpus are checked elsewhere.
 
 use cpr_milter_core::extract::{extract, Limits};
 
