@@ -285,9 +285,9 @@ fn deadline_is_checked_between_parts() {
 
 #[test]
 fn extraction_deadline_is_shorter_than_the_scan_timeout() {
-    let settings = cpr_milter_core::config::LimitSettings::default();
-    let limits = Limits::from(&settings);
-    let outer = std::time::Duration::from_secs(settings.scan_timeout_seconds);
+    let policy = cpr_milter_core::Policy::default();
+    let limits = &policy.limits;
+    let outer = policy.scan_timeout();
     assert_eq!(limits.timeout, outer * 4 / 5);
 }
 

@@ -108,7 +108,7 @@ impl Extracted<'_> {
 }
 
 /// Limits that keep hostile input bounded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest raw message extracted at all.
     pub max_message_bytes: u64,
@@ -125,27 +125,22 @@ pub struct Limits {
     /// Pages read from one PDF.
     pub max_pdf_pages: usize,
     /// Wall-clock budget for extracting one message. From the configuration
-    /// it is 80 % of `scan_timeout_seconds` (see `From<&LimitSettings>`).
+    /// it is 80 % of `scan_timeout_seconds` (see [`extraction_budget`]).
     pub timeout: Duration,
 }
 
 impl Default for Limits {
+    /// The configuration's defaults.
     fn default() -> Self {
-        Limits::from(&crate::config::LimitSettings::default())
-    }
-}
-
-impl From<&crate::config::LimitSettings> for Limits {
-    fn from(l: &crate::config::LimitSettings) -> Self {
         Limits {
-            max_message_bytes: l.max_message_bytes,
-            max_depth: l.max_depth,
-            max_parts: l.max_parts,
-            max_zip_entries: l.max_zip_entries,
-            max_uncompressed_bytes: l.max_uncompressed_bytes,
-            max_compression_ratio: l.max_compression_ratio,
-            max_pdf_pages: l.max_pdf_pages,
-            timeout: extraction_budget(l.scan_timeout_seconds),
+            max_message_bytes: 64 * 1024 * 1024,
+            max_depth: 16,
+            max_parts: 2_000,
+            max_zip_entries: 1_000,
+            max_uncompressed_bytes: 256 * 1024 * 1024,
+            max_compression_ratio: 200,
+            max_pdf_pages: 500,
+            timeout: extraction_budget(Duration::from_secs(30)),
         }
     }
 }
@@ -157,8 +152,8 @@ impl From<&crate::config::LimitSettings> for Limits {
 /// short. Ending extraction clearly earlier leaves the remaining 20 % for
 /// matching and the verdict, so the inner deadline (recorded as
 /// `deadline_exceeded`) is what normally ends a slow scan.
-fn extraction_budget(scan_timeout_seconds: u64) -> Duration {
-    Duration::from_millis(scan_timeout_seconds.saturating_mul(800))
+pub fn extraction_budget(scan_timeout: Duration) -> Duration {
+    scan_timeout * 4 / 5
 }
 
 const MAX_UNSCANNABLE: usize = 256;
