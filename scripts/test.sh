@@ -133,11 +133,15 @@ failures=$(awk '
     /^ *Doc-tests / { bin = "doc-tests " $2 }
     /^test .* \.\.\. FAILED$/ { sub(/^test /, ""); sub(/ \.\.\. FAILED$/, ""); print "  " bin ": " $0 }
 ' "$TEST_LOG")
-crashed=$(grep -E '^error: test failed|^  `--(test|lib|bin)' "$TEST_LOG" | sed 's/^/  /')
+# cargo's own list of failed binaries also covers one that crashed
+# before reporting its tests ("error: 2 targets failed:" + one per line).
+targets=$(awk '/^error: [0-9]+ targets? failed/ { on = 1; next } on && /^ +`/ { print "  " $1 " " $2; next } { on = 0 }' "$TEST_LOG")
+single=$(sed -n 's/^error: test failed, to rerun pass `\(.*\)`$/  \1/p' "$TEST_LOG")
 if [ -n "$failures" ]; then
     printf '\nFailed tests:\n%s\n' "$failures"
-elif [ -n "$crashed" ]; then
-    printf '\nFailed test targets:\n%s\n' "$crashed"
+fi
+if [ -n "$targets$single" ]; then
+    printf '\nFailed test binaries (cargo test):\n%s\n' "${targets:-$single}"
 fi
 
 if [ -s "$CPR_MILTER_SKIP_LOG" ]; then
