@@ -890,3 +890,61 @@ fn pdf_without_pages_is_broken_not_empty() {
         reasons(&x)
     );
 }
+
+#[test]
+fn under_the_default_policy_limits_are_refused_and_encryption_goes() {
+    let reply_of = |v: &Verdict| v.reply.as_ref().map(|r| r.to_string()).unwrap_or_default();
+    // Thousands of parts, the number beyond the limit: refused, and the
+    // reply names what stopped the reader.
+    let mut raw = b"From: a@nyborg.dk\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n".to_vec();
+    for i in 0..2100 {
+        raw.extend_from_slice(
+            format!("--p\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n").as_bytes(),
+        );
+    }
+    raw.extend_from_slice(
+        b"--p\r\nContent-Type: text/plain\r\n\r\nBorger 241085-1337\r\n--p--\r\n",
+    );
+    let v = inspect(&raw, "b@gmail.com");
+    assert_eq!(
+        (v.action, v.rule.as_deref()),
+        (Action::Reject, Some("content.unscannable")),
+        "{v:?}"
+    );
+    assert!(reply_of(&v).contains("more than 2000 MIME parts"), "{v:?}");
+
+    // A DOCX over the compression-ratio limit: refused.
+    let mut xml = b"<w:document><w:p><w:t>Borger 241085-1337</w:t></w:p>".to_vec();
+    xml.resize(xml.len() + 8 * 1024 * 1024, b' ');
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", &xml),
+    ]);
+    let v = inspect(&with_attachment("sag.docx", &docx), "b@gmail.com");
+    assert_eq!(
+        (v.action, v.rule.as_deref()),
+        (Action::Reject, Some("content.unscannable")),
+        "{v:?}"
+    );
+
+    // A password-protected ZIP (encrypted, the sender's right): accepted,
+    // with the unscannable finding kept for the audit line.
+    let mut z = zip_of(&[("secret.txt", b"hemmeligt")]);
+    for sig in [&b"PK\x03\x04"[..], b"PK\x01\x02"] {
+        let pos = z.windows(4).position(|w| w == sig).unwrap();
+        let flag = if sig == b"PK\x03\x04" {
+            pos + 6
+        } else {
+            pos + 8
+        };
+        z[flag] |= 1;
+    }
+    let v = inspect(&with_attachment("secret.zip", &z), "b@gmail.com");
+    assert_eq!(v.action, Action::Accept, "{v:?}");
+    assert!(
+        v.findings
+            .iter()
+            .any(|f| f.rule == "content.unscannable" && f.reason.as_str().contains("password")),
+        "{v:?}"
+    );
+}
