@@ -948,3 +948,58 @@ fn under_the_default_policy_limits_are_refused_and_encryption_goes() {
         "{v:?}"
     );
 }
+
+#[test]
+fn text_in_form_xobjects_is_read_and_a_form_drawing_itself_is_read_once() {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let root = doc.new_object_id();
+    let form = doc.new_object_id();
+    // The form shows the number, then draws itself (a loop) and an inner
+    // form with more text.
+    let inner = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Form" },
+        b"BT (indre 290200-4001) Tj ET".to_vec(),
+    ));
+    doc.objects.insert(
+        form,
+        Object::Stream(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "Resources" => dictionary! {
+                    "XObject" => dictionary! { "Fm0" => form, "Fm1" => inner },
+                },
+            },
+            b"BT (Borger 241085-1337) Tj ET /Fm0 Do /Fm1 Do".to_vec(),
+        )),
+    );
+    let contents = doc.add_object(Stream::new(
+        dictionary! {},
+        b"BT (Brevhoved) Tj ET q /Fm0 Do Q /Fm0 Do".to_vec(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => root,
+        "Contents" => contents,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Fm0" => form } },
+    });
+    doc.objects.insert(
+        root,
+        dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }.into(),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+    doc.trailer.set("Root", catalog);
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+    let x = attached("brev.pdf", &pdf, &Limits::default());
+    let page = x
+        .segments
+        .iter()
+        .find(|s| s.location == "attachment:brev.pdf:page1")
+        .expect("page");
+    assert_eq!(
+        page.text,
+        "Brevhoved\nBorger 241085-1337\nindre 290200-4001\n"
+    );
+    assert!(x.unscannable.is_empty(), "{}", reasons(&x));
+}
