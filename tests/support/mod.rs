@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod compose;
 pub mod daemon;
 pub mod inprocess;
 pub mod milter;
