@@ -6,6 +6,7 @@ pub mod audit;
 pub mod buffer;
 pub mod cli;
 pub mod logging;
+pub mod mailbox;
 pub mod milter;
 pub mod scan;
 pub mod settings;
