@@ -40,45 +40,62 @@ fn main() -> ExitCode {
             rcpt,
             incoming,
             json,
+            csv,
+            compare,
+            quiet,
+            jobs,
             paths,
         } => {
-            let inspector = match &config {
-                Some(p) => settings::load(p),
-                None => {
-                    cpr_milter_core::config::parse("listen: inet:127.0.0.1:8899\n", "(defaults)")
-                        .map(|c| cpr_milter_core::Inspector::new(c, None))
-                        .map_err(|e| e.to_string())
-                }
+            let (old, new) = match compare {
+                Some(files) => (Some(files[0].clone()), Some(files[1].clone())),
+                None => (config, None),
             };
-            let inspector = match inspector {
+            let inspector = match scan_inspector(old.as_deref()) {
                 Ok(i) => i,
                 Err(e) => {
                     eprintln!("cpr-milter: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let opts = scan::ScanOptions {
-                from,
-                rcpts: rcpt,
-                incoming,
-                json,
-            };
-            let mut emit = |o: &scan::Outcome| {
-                if opts.json {
-                    println!("{}", o.to_json());
-                } else {
-                    println!("{}", o.to_text());
-                }
-            };
-            match scan::scan_paths(&inspector, &opts, &paths, &mut emit) {
-                Ok(0) => ExitCode::SUCCESS,
-                Ok(_) => ExitCode::from(1),
+            let compare_with = match new.as_deref().map(settings::load).transpose() {
+                Ok(i) => i,
                 Err(e) => {
                     eprintln!("cpr-milter: {e}");
-                    ExitCode::from(2)
+                    return ExitCode::from(2);
                 }
-            }
+            };
+            let csv = csv.map(|p| {
+                if p.as_os_str() == "-" {
+                    "/dev/stdout".into()
+                } else {
+                    p
+                }
+            });
+            ExitCode::from(scan::command::run(scan::command::ScanCommand {
+                inspector,
+                compare_with,
+                envelope: scan::ScanOptions {
+                    from,
+                    rcpts: rcpt,
+                    incoming,
+                },
+                json,
+                csv,
+                quiet,
+                jobs,
+                paths,
+            }))
         }
+    }
+}
+
+/// The configuration `scan` judges with: the file, or built-in defaults.
+fn scan_inspector(config: Option<&Path>) -> Result<cpr_milter_core::Inspector, String> {
+    match config {
+        Some(p) => settings::load(p),
+        None => cpr_milter_core::config::parse("listen: inet:127.0.0.1:8899\n", "(defaults)")
+            .map(|c| cpr_milter_core::Inspector::new(c, None))
+            .map_err(|e| e.to_string()),
     }
 }
 

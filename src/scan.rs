@@ -1,12 +1,20 @@
 //! `cpr-milter scan`: the daemon's exact pipeline over files, for testing
-//! rules and for searching archives. Inputs: .eml files, directories
-//! (recursively, which covers Maildir), mbox files, or `-` for stdin.
+//! rules and for searching archives. This file judges one message
+//! ([`scan_message`]); reading archives is in `crate::mailbox`, the rest of
+//! the command (parallel judging, output, CSV, summary, compare) in the
+//! submodules.
+
+pub mod command;
+pub mod compare;
+pub mod csv;
+pub mod headers;
+pub mod pipeline;
+pub mod progress;
+pub mod summary;
 
 use cpr_milter_core::redact::redact_digits;
 use cpr_milter_core::{Action, Envelope, Finding, Inspector, RcptVerdict, Verdict};
 use serde_json::json;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 
 /// How `scan` builds the envelope.
 #[derive(Clone, Debug, Default)]
@@ -15,7 +23,6 @@ pub struct ScanOptions {
     pub rcpts: Vec<String>,
     /// Treat the mail as arriving from outside (not policed).
     pub incoming: bool,
-    pub json: bool,
 }
 
 /// The result for one message.
@@ -98,47 +105,22 @@ impl Outcome {
     }
 }
 
-/// Sender (From) and recipients (To/Cc/Bcc) as the headers give them, for
-/// what the command line leaves out. One header parse for both.
-fn header_envelope(raw: &[u8]) -> (String, Vec<String>) {
-    let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else {
-        return (String::new(), Vec::new());
-    };
-    let sender = msg
-        .from()
-        .and_then(|f| f.first())
-        .and_then(|a| a.address.as_ref().map(|s| s.to_string()))
-        .unwrap_or_default();
-    let mut rcpts = Vec::new();
-    for addrs in [msg.to(), msg.cc(), msg.bcc()].into_iter().flatten() {
-        rcpts.extend(
-            addrs
-                .iter()
-                .filter_map(|a| a.address.as_ref().map(|e| e.to_string())),
-        );
-    }
-    (sender, rcpts)
-}
-
 /// Runs RCPT checks then the end-of-message inspection, as the daemon does.
+/// The envelope is the command line's, else what the headers say.
 pub fn scan_message(
     inspector: &Inspector,
     opts: &ScanOptions,
     path: String,
     raw: &[u8],
+    headers: &headers::Headers,
 ) -> Outcome {
-    let (header_sender, header_rcpts) = if opts.from.is_none() || opts.rcpts.is_empty() {
-        header_envelope(raw)
-    } else {
-        Default::default()
-    };
     let rcpts = if opts.rcpts.is_empty() {
-        header_rcpts
+        headers.recipients.clone()
     } else {
         opts.rcpts.clone()
     };
     let mut env = Envelope {
-        sender: opts.from.clone().unwrap_or(header_sender),
+        sender: opts.from.clone().unwrap_or_else(|| headers.sender.clone()),
         queue_id: Some("SCAN".into()),
         ..Default::default()
     };
@@ -184,143 +166,5 @@ pub fn scan_message(
         reply,
         recipients: verdicts,
         verdict: Some(v),
-    }
-}
-
-/// Splits an mbox into messages at `From ` lines that follow an empty line.
-fn split_mbox(data: &[u8]) -> Vec<&[u8]> {
-    let mut starts = Vec::new();
-    let mut pos = 0;
-    let mut prev_blank = true;
-    while pos < data.len() {
-        let end = data[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(data.len(), |i| pos + i + 1);
-        let line = &data[pos..end];
-        if prev_blank && line.starts_with(b"From ") {
-            starts.push(pos);
-        }
-        prev_blank = line == b"\n" || line == b"\r\n";
-        pos = end;
-    }
-    let mut out = Vec::new();
-    for (i, &s) in starts.iter().enumerate() {
-        let e = starts.get(i + 1).copied().unwrap_or(data.len());
-        let body_start = data[s..e]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(e, |p| s + p + 1);
-        out.push(&data[body_start..e]);
-    }
-    out
-}
-
-/// A file's bytes: memory-mapped when large (an archive, a huge mail), which
-/// spares copying it through the kernel, read into memory otherwise.
-/// As with any mmap, a file truncated by another process while it is being
-/// scanned can stop the process (SIGBUS); scan archives at rest.
-enum Input {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl std::ops::Deref for Input {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Input::Mapped(m) => m,
-            Input::Read(v) => v,
-        }
-    }
-}
-
-const MMAP_FROM_BYTES: u64 = 4 << 20;
-
-fn read_input(path: &Path) -> std::io::Result<Input> {
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_file() && meta.len() >= MMAP_FROM_BYTES {
-        // SAFETY: the map is read-only and private to this process; see the
-        // type's comment for the truncation caveat.
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        return Ok(Input::Mapped(map));
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    std::io::Read::read_to_end(&mut { file }, &mut buf)?;
-    Ok(Input::Read(buf))
-}
-
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            collect_files(&e, out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
-/// Scans every input; calls `emit` per message. Returns the number of
-/// rejected (or tempfailed) messages, or an error for unreadable input.
-pub fn scan_paths(
-    inspector: &Inspector,
-    opts: &ScanOptions,
-    paths: &[String],
-    emit: &mut dyn FnMut(&Outcome),
-) -> Result<usize, String> {
-    let mut stopped = 0;
-    let mut handle = |o: Outcome| {
-        if o.action != Action::Accept {
-            stopped += 1;
-        }
-        emit(&o);
-    };
-    for p in paths {
-        if p == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("stdin: {e}"))?;
-            handle(scan_message(inspector, opts, "-".into(), &buf));
-            continue;
-        }
-        let mut files = Vec::new();
-        collect_files(Path::new(p), &mut files).map_err(|e| format!("{p}: {e}"))?;
-        for f in files {
-            let data = read_input(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-            let name = f.display().to_string();
-            if data.starts_with(b"From ") {
-                for (i, m) in split_mbox(&data).into_iter().enumerate() {
-                    handle(scan_message(
-                        inspector,
-                        opts,
-                        format!("{name}#{}", i + 1),
-                        m,
-                    ));
-                }
-            } else {
-                handle(scan_message(inspector, opts, name, &data));
-            }
-        }
-    }
-    Ok(stopped)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mbox_is_split_at_from_lines() {
-        let m = b"From a@b Mon Jan 1 00:00:00 2024\nSubject: 1\n\nbody\n\nFrom c@d Mon Jan 1 00:00:00 2024\nSubject: 2\n\nx\n";
-        let parts = split_mbox(m);
-        assert_eq!(parts.len(), 2);
-        assert!(parts[1].starts_with(b"Subject: 2"));
     }
 }

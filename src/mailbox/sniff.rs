@@ -33,25 +33,28 @@ impl NotMail {
     }
 }
 
-/// Header fields of which a message has at least two near its top.
-const TYPICAL_FIELDS: &[&str] = &[
-    "from",
-    "to",
-    "cc",
-    "subject",
-    "date",
-    "message-id",
+/// Header fields common at the top of a message: two of them make a header
+/// block (one `from:` key in a YAML file does not).
+const TYPICAL_FIELDS: &[&str] = &["from", "to", "cc", "subject", "date", "sender", "reply-to"];
+
+/// Header fields that only mail and MIME entities carry: one is enough.
+const MAIL_ONLY_FIELDS: &[&str] = &[
     "received",
     "return-path",
+    "message-id",
     "delivered-to",
     "x-original-to",
     "mime-version",
     "content-type",
-    "sender",
-    "reply-to",
+    "content-transfer-encoding",
+    "dkim-signature",
 ];
 
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Classifies a file by `prefix`, its first bytes (up to [`SNIFF_BYTES`]).
+/// Lenient the way mail parsers are: the header block ends at the first
+/// empty line or at the first line that is not a field.
 pub fn classify(prefix: &[u8]) -> Result<Kind, NotMail> {
     if prefix.is_empty() {
         return Err(NotMail::Empty);
@@ -59,14 +62,13 @@ pub fn classify(prefix: &[u8]) -> Result<Kind, NotMail> {
     if prefix.starts_with(b"From ") {
         return Ok(Kind::Mbox);
     }
-    let mut typical = 0;
-    let mut fields = 0;
-    let mut rest = prefix;
+    let mut rest = prefix.strip_prefix(UTF8_BOM).unwrap_or(prefix);
+    let (mut typical, mut mail_only, mut fields) = (0, 0, 0);
     while !rest.is_empty() {
+        // The last line, or one cut by the end of the prefix, is judged by
+        // what it holds (its field name).
         let (line, next) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
-            // The last line, or one cut by the end of the prefix: judged
-            // by what it holds (its field name).
             None => (rest, &rest[rest.len()..]),
         };
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -74,26 +76,24 @@ pub fn classify(prefix: &[u8]) -> Result<Kind, NotMail> {
             return Err(NotMail::Binary);
         }
         if line.is_empty() {
-            break; // end of the header block
+            break;
         }
         if line[0] == b' ' || line[0] == b'\t' {
             if fields == 0 {
                 return Err(NotMail::NoHeaders);
             }
         } else {
-            let name = field_name(line).ok_or(NotMail::NoHeaders)?;
+            let Some(name) = field_name(line) else {
+                break;
+            };
             fields += 1;
-            if TYPICAL_FIELDS
-                .iter()
-                .any(|f| f.as_bytes().eq_ignore_ascii_case(name))
-            {
-                typical += 1;
-            }
+            let is = |list: &[&str]| list.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(name));
+            typical += usize::from(is(TYPICAL_FIELDS));
+            mail_only += usize::from(is(MAIL_ONLY_FIELDS));
         }
         rest = next;
     }
-    // Two typical fields: one `from:` key in a YAML file is not a message.
-    if typical >= 2 {
+    if typical >= 2 || mail_only >= 1 {
         Ok(Kind::Message)
     } else if prefix.iter().take(4096).any(|&b| b == 0) {
         Err(NotMail::Binary)
