@@ -68,7 +68,7 @@ fn read_dir(dir: &Path, opts: &ReadOptions, emit: &mut dyn FnMut(Event) -> bool)
     }
     names.sort_by(|a, b| natural_order(a.as_encoded_bytes(), b.as_encoded_bytes()));
     let is_dir = |name: &str| names.iter().any(|n| n == name) && dir.join(name).is_dir();
-    let maildir = is_dir("cur") && is_dir("new");
+    let maildir = is_dir("cur") || is_dir("new");
     for name in &names {
         let path = dir.join(name);
         let Ok(link) = std::fs::symlink_metadata(&path) else {

@@ -146,7 +146,7 @@ pub fn run(cmd: ScanCommand) -> u8 {
         },
         || progress.borrow_mut().tick(),
     );
-    progress.borrow_mut().clear();
+    progress.borrow_mut().finish();
     summary.elapsed = started.elapsed();
     if let Some(w) = csv.take() {
         if let Err(e) = w.finish() {

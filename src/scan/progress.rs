@@ -64,7 +64,16 @@ impl Progress {
         self.drawn = true;
     }
 
-    /// Removes the line (before other output, and at the end).
+    /// Draws the final figures, then removes the line for the summary.
+    pub fn finish(&mut self) {
+        if self.enabled {
+            self.last_draw = None;
+            self.tick();
+            self.clear();
+        }
+    }
+
+    /// Removes the line (before other output).
     pub fn clear(&mut self) {
         if self.drawn {
             let mut err = std::io::stderr().lock();
@@ -122,7 +131,7 @@ fn add_sizes(path: &Path, total: &AtomicU64) {
     let Ok(entries) = std::fs::read_dir(path) else {
         return;
     };
-    let maildir = path.join("cur").is_dir() && path.join("new").is_dir();
+    let maildir = path.join("cur").is_dir() || path.join("new").is_dir();
     for e in entries.flatten() {
         let Ok(t) = e.file_type() else { continue };
         if t.is_symlink() && e.path().is_dir() || maildir && e.file_name() == "tmp" {
