@@ -124,4 +124,31 @@ rejected or tempfailed (differences), 2 a file could not be read.")]
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
     },
+    /// Summarise audit lines from syslog files (rotated, compressed) or stdin.
+    #[command(long_about = "\
+Summarise the milter's audit lines for the weekly look and for a breach
+assessment: decisions per day and rule, per sender and recipient domain,
+reject vs would-reject, tempfails and unscannable content by cause, and the
+top senders of mail with CPR numbers. FILE is a syslog file (e.g.
+/var/log/mail.log, mail.log.2.gz: gzip, xz and zstd are read), or standard
+input when none is given. Other programs' lines are ignored.
+
+--fingerprint-key KEYFILE (the milter's audit.fingerprint_key_file) with
+suspected numbers on standard input, one per line, lists the audit lines
+that involve each of them instead. Only the first finding of a message is in
+its audit line, so a number that was not the first finding is not matched.
+The numbers are never printed.
+
+Exit status: 0, or 2 when an input could not be read.")]
+    Report {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Key file for fingerprint lookup; suspected numbers come on stdin.
+        #[arg(long, value_name = "KEYFILE")]
+        fingerprint_key: Option<PathBuf>,
+        /// Log files; standard input when none.
+        #[arg(value_name = "FILE")]
+        paths: Vec<PathBuf>,
+    },
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod logging;
 pub mod mailbox;
 pub mod milter;
+pub mod report;
 pub mod scan;
 pub mod settings;
 

@@ -86,6 +86,15 @@ fn main() -> ExitCode {
                 paths,
             }))
         }
+        Command::Report {
+            json,
+            fingerprint_key,
+            paths,
+        } => ExitCode::from(cpr_milter::report::run(cpr_milter::report::ReportCommand {
+            paths,
+            json,
+            fingerprint_key,
+        })),
     }
 }
 
