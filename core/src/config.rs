@@ -63,6 +63,8 @@ struct RawConfig {
     log: RawLog,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    metrics: RawMetrics,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +136,12 @@ struct RawLog {
 #[serde(deny_unknown_fields)]
 struct RawAudit {
     fingerprint_key_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<S<String>>,
 }
 
 /// Where the milter listens.
@@ -237,6 +245,8 @@ pub struct Config {
     /// The syslog daemon's socket; `None` looks in the usual places (/dev/log).
     pub log_syslog_socket: Option<std::path::PathBuf>,
     pub fingerprint_key_file: Option<std::path::PathBuf>,
+    /// Where the metrics listener serves (Prometheus text); `None`: off.
+    pub metrics_listen: Option<ListenAddr>,
 }
 
 pub const DEFAULT_NETWORKS: &[&str] = &["127.0.0.0/8", "::1/128"];
@@ -481,6 +491,17 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let metrics_listen = match &raw.metrics.listen {
+        None => None,
+        Some(l) => Some(parse_listen(&l.value).ok_or_else(|| {
+            cx.err(
+                l,
+                format!("invalid metrics listen address {:?}", l.value),
+                "use inet:127.0.0.1:PORT or unix:/PATH",
+            )
+        })?),
+    };
+
     Ok(Config {
         listen,
         mode,
@@ -500,6 +521,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         log_facility,
         log_syslog_socket: raw.log.syslog_socket.map(Into::into),
         fingerprint_key_file: raw.audit.fingerprint_key_file.map(Into::into),
+        metrics_listen,
     })
 }
 
