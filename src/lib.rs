@@ -7,6 +7,7 @@ pub mod buffer;
 pub mod cli;
 pub mod logging;
 pub mod mailbox;
+pub mod metrics;
 pub mod milter;
 pub mod report;
 pub mod scan;

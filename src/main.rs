@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use cpr_milter::cli::{Cli, Command};
-use cpr_milter::{logging, scan, settings, Shared};
+use cpr_milter::{logging, metrics, scan, settings, Shared};
 use cpr_milter_core::config::ListenAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -161,9 +161,16 @@ async fn reload(path: &Path, shared: &Shared) {
                 n.mode.as_str()
             );
             shared.replace(new);
+            metrics::global().reload(true);
         }
-        Ok(Err(e)) => log::error!("reload refused, keeping the running configuration: {e}"),
-        Err(_) => log::error!("reload failed internally, keeping the running configuration"),
+        Ok(Err(e)) => {
+            log::error!("reload refused, keeping the running configuration: {e}");
+            metrics::global().reload(false);
+        }
+        Err(_) => {
+            log::error!("reload failed internally, keeping the running configuration");
+            metrics::global().reload(false);
+        }
     }
 }
 
@@ -171,7 +178,27 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
     use tokio::signal::unix::{signal, SignalKind};
     let listen = inspector.config().listen.clone();
     let mode = inspector.config().mode;
+    let metrics_listen = inspector.config().metrics_listen.clone();
     let shared = Shared::new(inspector);
+    // Held until serve returns: dropping the task stops the listener.
+    let _metrics_task = match &metrics_listen {
+        None => None,
+        Some(addr) => {
+            let l = metrics::serve::MetricsListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+            log::info!("metrics on {addr}");
+            let s = shared.clone();
+            let refresh = std::sync::Arc::new(move || {
+                metrics::global().set_buffered_bytes(s.buffered_bytes())
+            });
+            Some(AbortOnDrop(tokio::spawn(metrics::serve::run(
+                l,
+                metrics::global(),
+                refresh,
+            ))))
+        }
+    };
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("SIGHUP handler: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
@@ -225,4 +252,13 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
     result.map_err(|e| format!("milter stopped: {e}"))?;
     log::info!("cpr-milter stopped");
     Ok(())
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -6,6 +6,7 @@
 
 use crate::audit::{self, AuditContext};
 use crate::buffer::{Budget, MessageBuffer};
+use crate::metrics;
 use cpr_milter_core::envelope::bare_address;
 use cpr_milter_core::reply::Reply;
 use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
@@ -50,6 +51,11 @@ impl Shared {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Bytes of mail being received, held in memory now.
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.used()
     }
 
     /// Swaps in a new configuration; transactions in flight keep theirs.
@@ -265,6 +271,7 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                 {
                     log::info!(target: "audit", "{line}");
                 }
+                metrics::global().rcpt(&v);
                 let status = match (v.action, &v.reply) {
                     (Action::Accept, _) => Status::Continue,
                     (_, Some(r)) => set_reply(&mut cx.reply, r),
@@ -355,9 +362,12 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
         if let Some(line) = audit::eom_line(&audit_cx(session, &tx), &v, inspector.config().mode) {
             log::info!(target: "audit", "{line}");
         }
+        metrics::global().eom(&v, None, 0);
         return status_for(&v, &mut cx.reply);
     }
     let message = tx.message.take();
+    let size = message.len();
+    let mut took = None;
 
     let verdict = match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await
     {
@@ -368,12 +378,17 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
         ),
         Ok(Ok(permit)) => {
             let (insp, e) = (inspector.clone(), env.clone());
+            let started = std::time::Instant::now();
             let job = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
+                let _in_flight = metrics::global().inspecting();
                 insp.inspect_message(&e, &message)
             });
             match tokio::time::timeout(timeout, job).await {
-                Ok(Ok(v)) => v,
+                Ok(Ok(v)) => {
+                    took = Some(started.elapsed());
+                    v
+                }
                 Ok(Err(join)) => {
                     // The panic payload may quote message text: never log it.
                     log::error!(
@@ -398,6 +413,7 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
     {
         log::info!(target: "audit", "{line}");
     }
+    metrics::global().eom(&verdict, took, size);
     status_for(&verdict, &mut cx.reply)
 }
 
