@@ -64,13 +64,6 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let csv = csv.map(|p| {
-                if p.as_os_str() == "-" {
-                    "/dev/stdout".into()
-                } else {
-                    p
-                }
-            });
             ExitCode::from(scan::command::run(scan::command::ScanCommand {
                 inspector,
                 compare_with,

@@ -82,9 +82,16 @@ pub fn run(cmd: ScanCommand) -> u8 {
         cap: max.saturating_add(1).min(usize::MAX as u64) as usize,
         disk_bytes: disk_bytes.clone(),
     };
+    // `--csv -`: the CSV is the output; the summary goes to stderr.
+    let csv_to_stdout = cmd.csv.as_deref() == Some(std::path::Path::new("-"));
     let mut csv = match &cmd.csv {
         None => None,
+        Some(_) if csv_to_stdout => {
+            let stdout: Box<dyn Write> = Box::new(std::io::stdout().lock());
+            CsvWriter::new(std::io::BufWriter::new(stdout)).ok()
+        }
         Some(p) => match std::fs::File::create(p)
+            .map(|f| Box::new(f) as Box<dyn Write>)
             .and_then(|f| CsvWriter::new(std::io::BufWriter::new(f)))
         {
             Ok(w) => Some(w),
@@ -97,7 +104,11 @@ pub fn run(cmd: ScanCommand) -> u8 {
     let interactive = std::io::stderr().is_terminal() && !cmd.quiet;
     let progress = RefCell::new(Progress::new(interactive, disk_bytes, &cmd.paths));
     let stdout_is_tty = std::io::stdout().is_terminal();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out: Box<dyn Write> = if csv_to_stdout {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    };
     let mut summary = Summary::default();
     let mut comparison = Comparison::default();
     let mut csv_error = None;
@@ -154,6 +165,9 @@ pub fn run(cmd: ScanCommand) -> u8 {
         }
     }
     let compare = cmd.compare_with.is_some();
+    if csv_to_stdout {
+        out = Box::new(std::io::stderr());
+    }
     let _ = if cmd.json {
         let mut s = summary.to_json();
         if compare {

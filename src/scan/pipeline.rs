@@ -17,6 +17,9 @@ pub enum Item<T> {
     Other(Event),
 }
 
+/// Messages in flight at most.
+const WINDOW_ITEMS: usize = 1024;
+
 /// Bytes of messages in flight at most (one larger message still goes
 /// through, alone).
 const WINDOW_BYTES: usize = 256 << 20;
@@ -35,8 +38,10 @@ pub fn run<T: Send>(
     mut tick: impl FnMut(),
 ) {
     let jobs = jobs.max(1);
-    let window = Window::new(jobs * 4 + 4, WINDOW_BYTES);
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Event, usize)>(jobs * 2);
+    // Deep queues: on a busy machine every hand-over between threads waits
+    // for a time slice, and a shallow queue turns that wait into idle cores.
+    let window = Window::new(WINDOW_ITEMS, WINDOW_BYTES);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Event, usize)>(WINDOW_ITEMS / 2);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Item<T>, usize)>();
     std::thread::scope(|scope| {
