@@ -9,8 +9,9 @@ pub mod logging;
 pub mod mailbox;
 pub mod metrics;
 pub mod milter;
+pub mod reload;
 pub mod report;
 pub mod scan;
 pub mod settings;
 
-pub use milter::{run, Shared};
+pub use milter::{run, run_reloading, Shared};

@@ -3,10 +3,12 @@
 
 use clap::Parser;
 use cpr_milter::cli::{Cli, Command};
-use cpr_milter::{logging, metrics, scan, settings, Shared};
-use cpr_milter_core::config::ListenAddr;
+use cpr_milter::settings::{self, ListenAddr, Loaded};
+use cpr_milter::{logging, metrics, reload, scan, Shared};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     // A panic message can quote the text being inspected (a slicing panic
@@ -24,9 +26,10 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { config } => run(&config),
         Command::CheckConfig { config } => match settings::load(&config) {
-            Ok(inspector) => {
-                println!("{}: OK\n", config.display());
-                print!("{}", inspector.config().describe());
+            Ok(loaded) => {
+                println!("{}: OK", config.display());
+                println!("{}\n", mode_in_force(loaded.inspector.policy().mode));
+                print!("{}", settings::describe(&loaded));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -57,7 +60,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let compare_with = match new.as_deref().map(settings::load).transpose() {
+            let compare_with = match new.as_deref().map(|p| scan_inspector(Some(p))).transpose() {
                 Ok(i) => i,
                 Err(e) => {
                     eprintln!("cpr-milter: {e}");
@@ -91,88 +94,67 @@ fn main() -> ExitCode {
     }
 }
 
-/// The configuration `scan` judges with: the file, or built-in defaults.
-fn scan_inspector(config: Option<&Path>) -> Result<cpr_milter_core::Inspector, String> {
-    match config {
-        Some(p) => settings::load(p),
-        None => cpr_milter_core::config::parse("listen: inet:127.0.0.1:8899\n", "(defaults)")
-            .map(|c| cpr_milter_core::Inspector::new(c, None))
-            .map_err(|e| e.to_string()),
+/// The policy `scan` judges with: the file's, or the built-in defaults.
+fn scan_inspector(config: Option<&Path>) -> Result<Arc<cpr_milter_core::Inspector>, String> {
+    let inspector = match config {
+        Some(p) => settings::load(p)?.inspector,
+        None => cpr_milter_core::Inspector::new(cpr_milter_core::Policy::default(), None),
+    };
+    Ok(Arc::new(inspector))
+}
+
+/// check-config's plain statement of what the running milter will do.
+fn mode_in_force(mode: cpr_milter_core::policy::Mode) -> &'static str {
+    match mode {
+        cpr_milter_core::policy::Mode::Enforce => {
+            "Mode in force: ENFORCE - mail that breaks the rules is rejected."
+        }
+        cpr_milter_core::policy::Mode::Monitor => {
+            "Mode in force: MONITOR - nothing is rejected; decisions are logged as action=would-reject. \
+             To reject, set `mode: enforce` and reload."
+        }
     }
 }
 
 fn run(config_path: &Path) -> ExitCode {
-    let inspector = match settings::load(config_path) {
-        Ok(i) => i,
+    let loaded = match settings::load(config_path) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("cpr-milter: {e}");
             return ExitCode::from(1);
         }
     };
-    let cfg = inspector.config();
+    let d = &loaded.daemon;
     logging::init(
-        cfg.log_destination,
-        &cfg.log_facility,
-        cfg.log_syslog_socket.as_deref(),
+        d.log_destination,
+        &d.log_facility,
+        d.log_syslog_socket.as_deref(),
     );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            log::error!("cannot start the async runtime: {e}");
+            logging::fatal(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(config_path, inspector)) {
+    let result = runtime.block_on(serve(config_path, loaded));
+    // A reload still reading its file must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            logging::fatal(&e);
             ExitCode::from(1)
         }
     }
 }
 
-/// SIGHUP: read and validate the file off the async threads, then swap it in
-/// or keep the running configuration and say why.
-async fn reload(path: &Path, shared: &Shared) {
-    let p = path.to_path_buf();
-    match tokio::task::spawn_blocking(move || settings::load(&p)).await {
-        Ok(Ok(new)) => {
-            let old = shared.current();
-            let (o, n) = (old.config(), new.config());
-            if o.listen != n.listen
-                || o.log_destination != n.log_destination
-                || o.log_facility != n.log_facility
-                || o.log_syslog_socket != n.log_syslog_socket
-            {
-                log::warn!(
-                    "listen and log.* changes take effect only at restart; the rest is reloaded"
-                );
-            }
-            log::info!(
-                "configuration reloaded from {} (mode={})",
-                path.display(),
-                n.mode.as_str()
-            );
-            shared.replace(new);
-            metrics::global().reload(true);
-        }
-        Ok(Err(e)) => {
-            log::error!("reload refused, keeping the running configuration: {e}");
-            metrics::global().reload(false);
-        }
-        Err(_) => {
-            log::error!("reload failed internally, keeping the running configuration");
-            metrics::global().reload(false);
-        }
-    }
-}
-
-async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Result<(), String> {
+async fn serve(config_path: &Path, loaded: Loaded) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
-    let listen = inspector.config().listen.clone();
-    let mode = inspector.config().mode;
-    let metrics_listen = inspector.config().metrics_listen.clone();
-    let shared = Shared::new(inspector);
+    let listen = loaded.daemon.listen.clone();
+    let mode = loaded.inspector.policy().mode;
+    let metrics_listen = loaded.daemon.metrics_listen.clone();
+    let shared = Shared::from_loaded(loaded);
     // Held until serve returns: dropping the task stops the listener.
     let _metrics_task = match &metrics_listen {
         None => None,
@@ -182,9 +164,8 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
                 .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
             log::info!("metrics on {addr}");
             let s = shared.clone();
-            let refresh = std::sync::Arc::new(move || {
-                metrics::global().set_buffered_bytes(s.buffered_bytes())
-            });
+            let refresh =
+                Arc::new(move || metrics::global().set_buffered_bytes(s.buffered_bytes()));
             Some(AbortOnDrop(tokio::spawn(metrics::serve::run(
                 l,
                 metrics::global(),
@@ -195,12 +176,12 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("SIGHUP handler: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
-    let reload_shared = shared.clone();
-    let path = config_path.to_path_buf();
+    let (trigger, reloads) = reload::channel(config_path.to_path_buf());
+    // The signal loop only asks for reloads; they run in their own task.
     let shutdown = async move {
         loop {
             tokio::select! {
-                _ = hup.recv() => reload(&path, &reload_shared).await,
+                _ = hup.recv() => trigger.request(),
                 _ = term.recv() => { log::info!("SIGTERM received, stopping"); break; }
                 _ = tokio::signal::ctrl_c() => { log::info!("SIGINT received, stopping"); break; }
             }
@@ -218,7 +199,7 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
             let l = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-            cpr_milter::run(l, shared, shutdown).await
+            cpr_milter::run_reloading(l, shared, reloads, shutdown).await
         }
         ListenAddr::Unix(path) => {
             // A socket file left by an earlier run would make bind fail.
@@ -237,7 +218,7 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
                     .map_err(|e| format!("cannot set permissions on {}: {e}", path.display()))?;
             }
-            let r = cpr_milter::run(l, shared, shutdown).await;
+            let r = cpr_milter::run_reloading(l, shared, reloads, shutdown).await;
             let _ = std::fs::remove_file(path);
             r
         }

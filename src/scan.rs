@@ -12,9 +12,13 @@ pub mod pipeline;
 pub mod progress;
 pub mod summary;
 
+use cpr_milter_core::envelope::bare_address;
 use cpr_milter_core::redact::redact_digits;
-use cpr_milter_core::{Action, Envelope, Finding, Inspector, RcptVerdict, Verdict};
+use cpr_milter_core::{
+    Action, Begin, Envelope, Finding, Inspector, Message, RcptVerdict, Transaction, Verdict,
+};
 use serde_json::json;
+use std::sync::Arc;
 
 /// How `scan` builds the envelope.
 #[derive(Clone, Debug, Default)]
@@ -51,7 +55,7 @@ impl Outcome {
     pub fn to_json(&self) -> serde_json::Value {
         let finding = |f: &Finding| {
             json!({
-                "rule": f.rule,
+                "rule": f.rule.as_str(),
                 "location": redact_digits(&f.location),
                 "offset": f.offset,
                 "masked": f.masked,
@@ -75,7 +79,7 @@ impl Outcome {
                 "address": redact_digits(&r.address),
                 "action": r.action.as_str(),
                 "would": r.would.map(|w| w.as_str()),
-                "reply": r.reply.as_ref().filter(|_| r.action != Action::Accept || r.would.is_some()).map(|x| x.to_string()),
+                "reply": r.shown_reply().map(|x| x.to_string()),
             })).collect::<Vec<_>>(),
             "findings": self.findings().into_iter().map(finding).collect::<Vec<_>>(),
         })
@@ -105,10 +109,11 @@ impl Outcome {
     }
 }
 
-/// Runs RCPT checks then the end-of-message inspection, as the daemon does.
-/// The envelope is the command line's, else what the headers say.
+/// Drives one core transaction as the daemon does: MAIL, each RCPT, then
+/// end of message (unless RCPT refused every recipient). The envelope is the
+/// command line's, else what the headers say.
 pub fn scan_message(
-    inspector: &Inspector,
+    inspector: &Arc<Inspector>,
     opts: &ScanOptions,
     path: String,
     raw: &[u8],
@@ -131,15 +136,24 @@ pub fn scan_message(
     } else {
         env.auth_user = Some("scan".into());
     }
-    let mut verdicts = Vec::new();
-    for r in &rcpts {
-        let v = inspector.check_recipient(&env, r);
-        if v.action == Action::Accept {
-            env.recipients.push(v.address.clone());
+    let mut tx = match Transaction::begin(inspector.clone(), env) {
+        Begin::Policed(tx) => tx,
+        Begin::NotPoliced => {
+            return Outcome {
+                path,
+                action: Action::Accept,
+                stage: "eom",
+                reply: None,
+                recipients: rcpts
+                    .iter()
+                    .map(|r| RcptVerdict::accepted(bare_address(r)))
+                    .collect(),
+                verdict: Some(Verdict::accept(Vec::new())),
+            };
         }
-        verdicts.push(v);
-    }
-    if !rcpts.is_empty() && env.recipients.is_empty() {
+    };
+    let verdicts: Vec<RcptVerdict> = rcpts.iter().map(|r| tx.recipient(r)).collect();
+    if tx.refused_all(rcpts.len()) {
         let reply = verdicts
             .iter()
             .find_map(|v| v.reply.as_ref())
@@ -153,12 +167,8 @@ pub fn scan_message(
             verdict: None,
         };
     }
-    let v = inspector.inspect_message(&env, raw);
-    let reply = v
-        .reply
-        .as_ref()
-        .filter(|_| v.action != Action::Accept || v.would.is_some())
-        .map(|r| r.to_string());
+    let v = tx.finish(Message::whole(raw));
+    let reply = v.shown_reply().map(|r| r.to_string());
     Outcome {
         path,
         action: v.action,

@@ -323,11 +323,11 @@ impl Drop for InFlight {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cpr_milter_core::Finding;
+    use cpr_milter_core::{Finding, Rule};
 
-    fn finding(rule: &str, reason: &str) -> Finding {
+    fn finding(rule: Rule, reason: &str) -> Finding {
         Finding {
-            rule: rule.into(),
+            rule,
             location: "attachment:2410851337.pdf".into(),
             offset: None,
             masked: None,
@@ -355,12 +355,12 @@ mod tests {
     fn decisions_render_as_counters_with_fixed_labels() {
         let m = Metrics::new();
         let mut v = Verdict::accept(vec![finding(
-            "content.unscannable",
+            Rule::ContentUnscannable,
             "password-protected PDF",
         )]);
         m.eom(&v, Some(Duration::from_millis(3)), 1000);
         v.action = Action::Reject;
-        v.rule = Some("cpr.body".into());
+        v.rule = Some(Rule::CprBody);
         m.eom(&v, Some(Duration::from_millis(3)), 1000);
         m.eom(&Verdict::accept(vec![]), None, 10);
         let text = m.render();

@@ -4,7 +4,7 @@
 //! reads (or never writes) costs one slot for a few seconds, nothing more.
 
 use super::Metrics;
-use cpr_milter_core::config::ListenAddr;
+use crate::settings::ListenAddr;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;

@@ -22,9 +22,9 @@ use std::time::Instant;
 
 /// Everything `scan` was asked to do.
 pub struct ScanCommand {
-    pub inspector: Inspector,
+    pub inspector: Arc<Inspector>,
     /// `--compare`: `inspector` holds the old configuration, this the new.
-    pub compare_with: Option<Inspector>,
+    pub compare_with: Option<Arc<Inspector>>,
     pub envelope: ScanOptions,
     pub json: bool,
     pub csv: Option<PathBuf>,
@@ -70,7 +70,7 @@ fn judge(cmd: &ScanCommand, m: Message) -> Judged {
 /// rejected or tempfailed (some differences), 2 errors.
 pub fn run(cmd: ScanCommand) -> u8 {
     let started = Instant::now();
-    let limit = |i: &Inspector| i.config().limits.max_message_bytes;
+    let limit = |i: &Inspector| i.policy().limits.max_message_bytes;
     let max = cmd
         .compare_with
         .as_ref()

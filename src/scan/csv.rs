@@ -66,7 +66,7 @@ impl<W: Write> CsvWriter<W> {
                 redact_digits(m.headers.subject.as_deref().unwrap_or("")),
                 action.clone(),
                 decided_by.clone(),
-                f.rule.clone(),
+                f.rule.to_string(),
                 redact_digits(&f.location),
                 f.masked.clone().unwrap_or_default(),
                 f.confidence.map_or("", |c| c.as_str()).to_string(),

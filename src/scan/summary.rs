@@ -37,15 +37,15 @@ pub fn deciding_rule(o: &Outcome) -> Option<String> {
             .recipients
             .iter()
             .filter(|r| r.action != Action::Accept || r.would.is_some())
-            .find_map(|r| r.finding.as_ref().map(|f| f.rule.clone()));
+            .find_map(|r| r.finding.as_ref().map(|f| f.rule.to_string()));
     }
     let v = o.verdict.as_ref()?;
     if v.action == Action::Accept && v.would.is_none() {
         return None;
     }
     v.rule
-        .clone()
-        .or_else(|| v.findings.first().map(|f| f.rule.clone()))
+        .or_else(|| v.findings.first().map(|f| f.rule))
+        .map(|r| r.to_string())
 }
 
 impl Summary {
