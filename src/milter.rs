@@ -6,6 +6,7 @@
 
 use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
+use crate::metrics;
 use crate::reload::Reloads;
 use crate::settings::{
     DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
@@ -54,6 +55,7 @@ impl Shared {
                 log_syslog_socket: None,
                 fingerprint_key_file: None,
                 max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+                metrics_listen: None,
             },
         })
     }
@@ -86,6 +88,11 @@ impl Shared {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
         self.current.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes of mail being received, held in memory now.
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.used()
     }
 
     /// Swaps in a new configuration; transactions in flight keep theirs.
@@ -239,6 +246,7 @@ fn on_rcpt(
     let v = tx.recipient(&rcpt);
     let mode = tx.inspector().policy().mode;
     log_audit(audit::rcpt_line(tx.envelope(), &v, mode));
+    metrics::global().rcpt(&v);
     status(v.action, v.shown_reply(), Status::Continue, reply)
 }
 
@@ -261,6 +269,7 @@ async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
         return Status::Tempfail;
     };
     pending.tx.set_queue_id(macro_value(&cx.macros, c"i"));
+    let (size, started) = (pending.message.len(), std::time::Instant::now());
     let verdict = judge(pending, shared).await;
     let (v, tx) = (&verdict.0, &verdict.1);
     log_audit(audit::eom_line(
@@ -268,6 +277,7 @@ async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
         v,
         tx.inspector().policy().mode,
     ));
+    metrics::global().eom(v, Some(started.elapsed()), size);
     status(v.action, v.shown_reply(), Status::Accept, &mut cx.reply)
 }
 
@@ -288,6 +298,7 @@ async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transacti
     let job_tx = tx.clone();
     let job = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let _in_flight = metrics::global().inspecting();
         let message = if truncated {
             Message::truncated(&bytes)
         } else {

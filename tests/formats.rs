@@ -86,10 +86,12 @@ fn scan_json_finds_every_format_and_passes_every_clean_twin() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let results: Vec<serde_json::Value> = stdout
+    let mut results: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let summary = results.pop().expect("a final summary object");
+    assert_eq!(summary["summary"]["messages"], results.len(), "{summary}");
     assert_eq!(results.len(), LEAKS.len() + CLEAN.len(), "{stdout}");
     for (name, location) in LEAKS {
         let r = results

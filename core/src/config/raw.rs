@@ -34,6 +34,8 @@ pub(super) struct RawPolicyFile {
     pub log: Option<IgnoredAny>,
     #[serde(default)]
     pub audit: Option<IgnoredAny>,
+    #[serde(default)]
+    pub metrics: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -20,6 +20,9 @@ mod score;
 pub mod validate;
 
 pub use hit::{decide, Confidence, CprHit};
+/// The mask and keyed fingerprint that audit lines carry for a number, so
+/// `report` can find the lines that involve a suspected one.
+pub use mask::{fingerprint, mask};
 
 use candidates::{Candidate, Candidates};
 use keywords::KeywordSet;
