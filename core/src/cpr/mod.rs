@@ -12,6 +12,7 @@
 
 pub mod candidates;
 pub mod context;
+pub mod dotted;
 pub mod hit;
 pub mod keywords;
 pub mod mask;
@@ -222,7 +223,7 @@ impl Detector {
         let mut total = 0usize;
         let mut plausible = 0usize;
         let mut valid: Vec<(Candidate, Validated, bool)> = Vec::new();
-        for c in Candidates::new(text) {
+        for c in Candidates::new(text).chain(dotted::candidates(text)) {
             total += 1;
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
@@ -238,6 +239,8 @@ impl Detector {
         // numbers manage that about 0.6 % of the time, real CPR lists ~100 %.
         let dense = total >= self.settings.dense_min_candidates
             && plausible * 100 < total * self.settings.dense_valid_percent;
+        // The dotted pass runs after the main one: back to text order.
+        valid.sort_by_key(|(c, _, _)| c.start);
         valid
             .iter()
             .filter_map(|(c, v, exempt)| self.judge(text, c, *v, *exempt, dense))
@@ -298,6 +301,18 @@ mod tests {
         assert_eq!(best("Ordre 2024-241085-1337"), None);
         assert_eq!(best("241085-1337-02"), None);
         assert_eq!(best("12410851337"), None);
+    }
+
+    #[test]
+    fn dotted_dates_need_a_check_digit_or_a_keyword() {
+        assert_eq!(best("Borger 24.10.85-1337"), Some(Confidence::High));
+        assert_eq!(best("CPR: 24.10.85-1338"), Some(Confidence::High));
+        assert_eq!(best("Sag 24.10.85-1338"), None);
+        assert_eq!(best("Møde 01.01.85-0930"), None, "exempt date, no keyword");
+        let hits = detector().scan("x 29.02.00-4001 og 241085-1337");
+        assert_eq!(hits.len(), 2);
+        assert!(hits[0].offset < hits[1].offset, "text order");
+        assert_eq!(hits[0].reason, "mod11+dotted-date");
     }
 
     #[test]
