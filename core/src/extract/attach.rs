@@ -5,7 +5,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::sniff::{self, Format};
-use super::{html, pdf, text, zip, Ctx, SegmentKind};
+use super::{html, ical, pdf, text, uuencode, zip, Ctx, SegmentKind};
 
 /// A file to extract.
 pub struct File<'a> {
@@ -40,7 +40,13 @@ fn dispatch(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) {
             ctx.push(SegmentKind::Attachment, location.to_string(), t);
         }
         Format::Text => {
-            let t = text::decode(file.bytes, file.charset);
+            let mut t = text::decode(file.bytes, file.charset);
+            if ical::is_calendar(file.ctype, file.name) {
+                t = ical::unfold(&t);
+            }
+            if uuencode::may_contain(&t) {
+                scan_uuencoded(ctx, &t, location, depth + 1);
+            }
             ctx.push(SegmentKind::Attachment, location.to_string(), t);
         }
         Format::Opaque => {}
@@ -65,5 +71,36 @@ fn scan_ole(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str) {
         || file.ctype.contains("ms")
     {
         ctx.unscannable(location, "legacy binary Office format is not extracted");
+    }
+}
+
+/// The uuencoded files in a text (`location` is the text's), each read as
+/// an attachment of its own: `{location}/uuencoded:{name}`. Their names are
+/// shown like attachment names.
+pub fn scan_uuencoded(ctx: &mut Ctx<'_>, text: &str, location: &str, depth: usize) {
+    for block in uuencode::blocks(text, ctx.budget_left()) {
+        ctx.inflated += block.bytes.len() as u64;
+        let loc = format!("{location}/uuencoded:{}", block.name);
+        if !ctx.count_entry(&loc) {
+            return;
+        }
+        ctx.push(
+            SegmentKind::Header,
+            format!("filename:{}", block.name),
+            block.name.clone(),
+        );
+        if block.truncated {
+            ctx.unscannable(
+                &loc,
+                "uuencoded block is cut off or malformed; read up to there",
+            );
+        }
+        let file = File {
+            bytes: &block.bytes,
+            name: &block.name,
+            ctype: "",
+            charset: None,
+        };
+        scan(ctx, &file, &loc, depth);
     }
 }

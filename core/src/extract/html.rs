@@ -5,6 +5,8 @@
 //! neighbouring cells are not glued into one long number. Script, style and
 //! comments are dropped; entities are decoded.
 
+use super::{html_attrs, html_table};
+
 /// Tags whose start or end separates text by a line.
 const BLOCK: &[&str] = &[
     "br",
@@ -41,6 +43,16 @@ const CELL: &[&str] = &["td", "th"];
 const SKIP: &[&str] = &["script", "style", "head", "template", "noscript", "svg"];
 
 pub fn html_to_text(html: &str) -> String {
+    let mut out = markup_text(html);
+    for number in html_table::joined_cpr_cells(html) {
+        out.push('\n');
+        out.push_str(&number);
+    }
+    out
+}
+
+/// The text of the markup itself, without the joined table cells.
+pub(super) fn markup_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;
     let mut skip_until: Option<String> = None;
@@ -80,6 +92,10 @@ pub fn html_to_text(html: &str) -> String {
             rest = &rest[1..];
             continue;
         }
+        if let Some(inside) = html_attrs::conditional_open(rest) {
+            rest = inside;
+            continue;
+        }
         if rest.starts_with("<!--") {
             rest = match rest.find("-->") {
                 Some(e) => &rest[e + 3..],
@@ -113,6 +129,7 @@ pub fn html_to_text(html: &str) -> String {
             skip_until = Some(name);
             continue;
         }
+        html_attrs::push_shown(tag, &mut out, markup_text);
         if BLOCK.contains(&name.as_str()) {
             out.push('\n');
         } else if CELL.contains(&name.as_str()) {

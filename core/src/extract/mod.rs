@@ -9,8 +9,13 @@
 //! deadline, each exceeded limit an [`Unscannable`] entry.
 
 mod attach;
+mod binary_text;
+mod flowed;
 mod headers;
 mod html;
+mod html_attrs;
+mod html_table;
+mod ical;
 mod odf;
 mod ooxml;
 mod pdf;
@@ -18,6 +23,7 @@ mod plain;
 mod protection;
 mod sniff;
 mod text;
+mod uuencode;
 mod xml;
 mod zip;
 
@@ -162,6 +168,10 @@ fn extraction_budget(scan_timeout_seconds: u64) -> Duration {
 }
 
 const MAX_UNSCANNABLE: usize = 256;
+
+/// Why a `message/partial` fragment is not read.
+const PARTIAL: &str =
+    "message/partial: one fragment of a split message; the whole cannot be reassembled within one transaction";
 
 /// State shared by every extractor while one message is walked.
 pub(crate) struct Ctx<'a> {
@@ -388,13 +398,35 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
         let is_attachment = name.is_some() || is_disposition_attachment(part);
         match &part.body {
             PartType::Text(text) | PartType::Html(text) => {
+                if binary_text::looks_binary(text) {
+                    if let Some(bytes) = binary_text::transfer_decoded(msg, part) {
+                        let label = name.clone().unwrap_or_else(|| format!("part{idx}"));
+                        let file = attach::File {
+                            bytes: &bytes,
+                            name: &label,
+                            ctype: "",
+                            charset: None,
+                        };
+                        let loc = format!("{prefix}attachment:{label}");
+                        attach::scan(ctx, &file, &loc, depth + 1);
+                        continue;
+                    }
+                }
                 // HTML comes as Html, or as Text when mail-parser did not
                 // treat it as a body (an HTML attachment): tags go either way.
                 let text = if matches!(part.body, PartType::Html(_)) || ctype == "text/html" {
                     html_to_text(text)
+                } else if ical::is_calendar(&ctype, name.as_deref().unwrap_or("")) {
+                    ical::unfold(text)
+                } else if let Some(how) = flowed::Flowed::of(part.content_type()) {
+                    flowed::unflow(text, how)
                 } else {
                     text.to_string()
                 };
+                if uuencode::may_contain(&text) {
+                    let loc = format!("{prefix}body:{ctype}");
+                    attach::scan_uuencoded(ctx, &text, &loc, depth + 1);
+                }
                 push_body(
                     ctx,
                     prefix,
@@ -411,6 +443,10 @@ fn walk_message(msg: &Message<'_>, prefix: &str, depth: usize, ctx: &mut Ctx<'_>
             }
             PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
                 let label = name.clone().unwrap_or_else(|| format!("part{idx}"));
+                if ctype == "message/partial" {
+                    ctx.unscannable(&here, PARTIAL);
+                    continue;
+                }
                 if ctype == "message/rfc822" || ctype == "message/global" {
                     nested += 1;
                     walk_raw_message(bytes, &format!("{prefix}message:{nested}/"), depth + 1, ctx);

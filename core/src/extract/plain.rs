@@ -70,6 +70,7 @@ pub(super) fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'_>) -> Option
                         .any(|k| c.eq_ignore_ascii_case(k))
                 })
                 && ct.attribute("name").is_none()
+                && super::flowed::Flowed::of(Some(ct)).is_none()
         }
     };
     let identity = root.headers().iter().all(|h| {
@@ -87,6 +88,9 @@ pub(super) fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'_>) -> Option
     }
     // SIMD validation: std's from_utf8 runs at ~1 GB/s on Danish text.
     let body = simdutf8::basic::from_utf8(&raw[body_start..]).ok()?;
+    if super::uuencode::may_contain(body) {
+        return None;
+    }
     headers::collect(root.headers(), "", &mut ctx.out);
     let mut out: Extracted<'r> = std::mem::take(&mut ctx.out);
     if !body.trim().is_empty() {
