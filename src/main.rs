@@ -25,7 +25,8 @@ fn main() -> ExitCode {
         Command::Run { config } => run(&config),
         Command::CheckConfig { config } => match settings::load(&config) {
             Ok(inspector) => {
-                println!("{}: OK\n", config.display());
+                println!("{}: OK", config.display());
+                println!("{}\n", mode_in_force(inspector.config().mode));
                 print!("{}", inspector.config().describe());
                 ExitCode::SUCCESS
             }
@@ -82,6 +83,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// check-config's plain statement of what the running milter will do.
+fn mode_in_force(mode: cpr_milter_core::config::Mode) -> &'static str {
+    match mode {
+        cpr_milter_core::config::Mode::Enforce => {
+            "Mode in force: ENFORCE - mail that breaks the rules is rejected."
+        }
+        cpr_milter_core::config::Mode::Monitor => {
+            "Mode in force: MONITOR - nothing is rejected; decisions are logged as action=would-reject. \
+             To reject, set `mode: enforce` and reload."
+        }
+    }
+}
+
 fn run(config_path: &Path) -> ExitCode {
     let inspector = match settings::load(config_path) {
         Ok(i) => i,
@@ -99,14 +113,14 @@ fn run(config_path: &Path) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            log::error!("cannot start the async runtime: {e}");
+            logging::fatal(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(serve(config_path, inspector)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            logging::fatal(&e);
             ExitCode::from(1)
         }
     }

@@ -9,6 +9,7 @@
 pub mod daemon;
 pub mod milter;
 pub mod postfix;
+pub mod sendmail;
 pub mod skip;
 pub mod smtp;
 pub mod stack;
