@@ -40,6 +40,8 @@ const LEAKS: &[(&str, &str)] = &[
     ("fmt-outlook-html.eml", "body:text/html"),
     ("fmt-table-cells.eml", "body:text/html"),
     ("fmt-pdf-as-text.eml", "attachment:scan.pdf:page1"),
+    ("fmt-msg.eml", "attachment:sag.msg:recipients"),
+    ("fmt-tnef.eml", "attachment:winmail.dat:body.rtf"),
 ];
 
 const CLEAN: &[&str] = &[
@@ -67,6 +69,8 @@ const CLEAN: &[&str] = &[
     "fmt-clean-outlook-html.eml",
     "fmt-clean-table-cells.eml",
     "fmt-clean-pdf-as-text.eml",
+    "fmt-clean-msg.eml",
+    "fmt-clean-tnef.eml",
 ];
 
 fn fixture(name: &str) -> PathBuf {

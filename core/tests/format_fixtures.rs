@@ -130,3 +130,50 @@ fn flowed_text_is_unflowed_but_fixed_text_is_not() {
     };
     assert!(!v, "a hard line break is not joined");
 }
+
+/// Where each number of a fixture is, by extraction alone.
+fn assert_segments(name: &str, expected: &[(&str, &str)]) {
+    let raw = fixture(name);
+    let x = extract(&raw, &Limits::default());
+    for (location, number) in expected {
+        assert!(
+            x.segments
+                .iter()
+                .any(|s| s.location == *location && s.text.contains(number)),
+            "{name}: no {number} at {location}: {:#?} {:?}",
+            x.segments,
+            x.unscannable
+        );
+    }
+    assert!(x.unscannable.is_empty(), "{name}: {:?}", x.unscannable);
+}
+
+#[test]
+fn outlook_item_subject_recipients_attachments_and_attached_item() {
+    assert_segments(
+        "fmt-msg.eml",
+        &[
+            ("attachment:sag.msg:subject", "Sag om borger"),
+            ("attachment:sag.msg:body", "vedhæftede liste"),
+            ("attachment:sag.msg:recipients", "241085-1337"),
+            ("attachment:sag.msg:recipients", "jens@example.com"),
+            ("attachment:sag.msg:attachment:liste.csv", "241085-1337"),
+            (
+                "attachment:sag.msg:attachment:Videresendt sag:body",
+                "290200-4001",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn winmail_dat_compressed_rtf_body_and_attachment() {
+    assert_segments(
+        "fmt-tnef.eml",
+        &[
+            ("attachment:winmail.dat:subject", "Sag om borger"),
+            ("attachment:winmail.dat:body.rtf", "241085-1337"),
+            ("attachment:winmail.dat:liste.csv", "290200-4001"),
+        ],
+    );
+}

@@ -5,7 +5,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::sniff::{self, Format};
-use super::{html, ical, pdf, text, uuencode, zip, Ctx, SegmentKind};
+use super::{html, ical, ole, pdf, rtf, text, tnef, uuencode, zip, Ctx, SegmentKind};
 
 /// A file to extract.
 pub struct File<'a> {
@@ -30,17 +30,28 @@ pub fn scan(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) {
 }
 
 fn dispatch(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) {
+    if tnef::is_tnef(file.bytes) {
+        return tnef::scan(ctx, file.bytes, location, depth);
+    }
     match sniff::detect(file.bytes, file.name, file.ctype) {
         Format::Zip => zip::scan_container(ctx, file, location, depth),
         Format::Pdf => pdf::scan(ctx, file.bytes, location),
-        Format::Ole => scan_ole(ctx, file, location),
+        Format::Ole => {
+            if !ole::scan(ctx, file, location, depth) {
+                scan_ole(ctx, file, location);
+            }
+        }
         Format::Mail => super::walk_raw_message(file.bytes, &format!("{location}/"), depth, ctx),
         Format::Html => {
             let t = html::html_to_text(&text::decode(file.bytes, file.charset));
             ctx.push(SegmentKind::Attachment, location.to_string(), t);
         }
         Format::Text => {
-            let mut t = text::decode(file.bytes, file.charset);
+            let mut t = if file.bytes.starts_with(b"{\\rtf") {
+                rtf::to_text(file.bytes)
+            } else {
+                text::decode(file.bytes, file.charset)
+            };
             if ical::is_calendar(file.ctype, file.name) {
                 t = ical::unfold(&t);
             }
