@@ -42,6 +42,9 @@ const LEAKS: &[(&str, &str)] = &[
     ("fmt-pdf-as-text.eml", "attachment:scan.pdf:page1"),
     ("fmt-msg.eml", "attachment:sag.msg:recipients"),
     ("fmt-tnef.eml", "attachment:winmail.dat:body.rtf"),
+    ("fmt-doc.eml", "attachment:notat.doc:body"),
+    ("fmt-xls.eml", "attachment:borgere.xls:sheet:Borgere"),
+    ("fmt-ppt.eml", "attachment:oplaeg.ppt:slides"),
 ];
 
 const CLEAN: &[&str] = &[
@@ -71,6 +74,9 @@ const CLEAN: &[&str] = &[
     "fmt-clean-pdf-as-text.eml",
     "fmt-clean-msg.eml",
     "fmt-clean-tnef.eml",
+    "fmt-clean-doc.eml",
+    "fmt-clean-xls.eml",
+    "fmt-clean-ppt.eml",
 ];
 
 fn fixture(name: &str) -> PathBuf {

@@ -63,3 +63,8 @@ fn winmail_dat_is_refused_and_its_clean_twin_delivered() {
         "attachment:winmail.dat:",
     );
 }
+
+#[test]
+fn word_97_attachment_is_refused_and_its_clean_twin_delivered() {
+    refused_and_twin_delivered("fmt-doc.eml", "fmt-clean-doc.eml", "attachment:notat.doc:");
+}

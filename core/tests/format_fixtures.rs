@@ -177,3 +177,44 @@ fn winmail_dat_compressed_rtf_body_and_attachment() {
         ],
     );
 }
+
+#[test]
+fn word_97_body_footnotes_headers_and_footers() {
+    assert_segments(
+        "fmt-doc.eml",
+        &[
+            ("attachment:notat.doc:body", "241085-1337"),
+            ("attachment:notat.doc:footnotes", "290200-4001"),
+            ("attachment:notat.doc:headers", "290200-4001"),
+            ("attachment:notat.doc:headers", "311237-9001"),
+        ],
+    );
+}
+
+#[test]
+fn excel_97_cells_sheet_names_print_header_and_comments() {
+    assert_segments(
+        "fmt-xls.eml",
+        &[
+            ("attachment:borgere.xls:sheet:Borgere", "241085-1337"),
+            ("attachment:borgere.xls:sheet:Borgere", "2902004001"),
+            ("attachment:borgere.xls:sheetnames", "Sag 241085-1337"),
+            ("attachment:borgere.xls:sheet:Borgere:header", "290200-4001"),
+            (
+                "attachment:borgere.xls:sheet:Borgere:comments",
+                "311237-9001",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn powerpoint_97_slide_and_notes_text() {
+    assert_segments(
+        "fmt-ppt.eml",
+        &[
+            ("attachment:oplaeg.ppt:slides", "241085-1337"),
+            ("attachment:oplaeg.ppt:slides", "290200-4001"),
+        ],
+    );
+}

@@ -117,3 +117,41 @@ fn truncated_tnef_keeps_what_it_read_and_says_so() {
         assert_unscannable("winmail.dat", &tnef[..cut], "only");
     }
 }
+
+#[test]
+fn truncated_legacy_office_files_are_unscannable() {
+    for name in ["notat.doc", "borgere.xls", "oplaeg.ppt"] {
+        let file = raw(name);
+        for cut in [700, file.len() / 3, file.len() - 600] {
+            let mail = mail_with(name, &file[..cut]);
+            let started = Instant::now();
+            let x = extract(&mail, &Limits::default());
+            assert!(started.elapsed() < Duration::from_secs(20), "{name}");
+            assert!(
+                !x.unscannable.is_empty(),
+                "{name} cut at {cut}: nothing reported"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_forged_word_piece_table_is_bounded() {
+    // Every 4-byte word of the file that could be a piece-table length or
+    // a character count claims 2^30: reading must stay bounded either way.
+    let mut doc = raw("notat.doc");
+    let sector = sector_size(&doc);
+    let start = sector * (at(0x30, &doc) + 1);
+    for o in (start..doc.len().min(start + 4 * sector))
+        .step_by(4)
+        .skip(1)
+        .step_by(7)
+    {
+        doc[o..o + 4].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+    }
+    let mail = mail_with("notat.doc", &doc);
+    let started = Instant::now();
+    let x = extract(&mail, &Limits::default());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!x.unscannable.is_empty(), "{:?}", x.segments);
+}

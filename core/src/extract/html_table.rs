@@ -6,7 +6,7 @@
 use super::html::markup_text;
 
 /// Does a header cell say its column holds CPR numbers?
-fn is_cpr_header(text: &str) -> bool {
+pub(super) fn is_cpr_header(text: &str) -> bool {
     if text.chars().count() > 40 {
         return false;
     }

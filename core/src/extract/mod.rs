@@ -10,6 +10,7 @@
 
 mod attach;
 mod binary_text;
+mod doc;
 mod flowed;
 mod headers;
 mod html;
@@ -22,12 +23,14 @@ mod ole;
 mod ooxml;
 mod pdf;
 mod plain;
+mod ppt;
 mod protection;
 mod rtf;
 mod sniff;
 mod text;
 mod tnef;
 mod uuencode;
+mod xls;
 mod xml;
 mod zip;
 

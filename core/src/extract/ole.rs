@@ -1,5 +1,6 @@
 //! OLE compound files (CFB) opened once under the limits, and handed to the
-//! reader of the format their streams say (an Outlook item, `.msg`). Every
+//! reader of the format their streams say: an Outlook item (`.msg`), a Word
+//! 97-2003 document, an Excel workbook or a PowerPoint presentation. Every
 //! stream read counts against the inflated-bytes budget and the deadline;
 //! a broken file (truncated, sector loops, sizes past the file) is an
 //! `unscannable` entry with the parser's reason.
@@ -9,7 +10,7 @@ use std::io::{Cursor, Read};
 use cfb::CompoundFile;
 
 use super::attach::File;
-use super::{msg, Ctx};
+use super::{doc, msg, ppt, xls, Ctx};
 
 pub type Ole<'b> = CompoundFile<Cursor<&'b [u8]>>;
 
@@ -27,10 +28,14 @@ pub fn scan(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) ->
         Ok(cf) => cf,
         Err(strict) => match CompoundFile::open(Cursor::new(file.bytes)) {
             Ok(cf) => {
-                ctx.unscannable(
-                    location,
-                    format!("damaged OLE compound file ({strict}); read what is left"),
-                );
+                // Red-black colouring of the directory tree is wrong in
+                // files LibreOffice writes, and harmless to reading.
+                if !strict.to_string().contains("RB tree") {
+                    ctx.unscannable(
+                        location,
+                        format!("damaged OLE compound file ({strict}); read what is left"),
+                    );
+                }
                 cf
             }
             Err(e) => {
@@ -42,6 +47,12 @@ pub fn scan(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) ->
     let has = |cf: &Ole<'_>, name: &str| cf.is_stream(format!("/{name}"));
     if has(&cf, "__properties_version1.0") {
         msg::read(ctx, &mut cf, "/", location, depth);
+    } else if has(&cf, "WordDocument") {
+        doc::read(ctx, &mut cf, location);
+    } else if has(&cf, "Workbook") || has(&cf, "Book") {
+        xls::read(ctx, &mut cf, location);
+    } else if has(&cf, "PowerPoint Document") {
+        ppt::read(ctx, &mut cf, location);
     } else {
         return false;
     }
@@ -98,6 +109,12 @@ pub fn read_stream(
     if let Err(e) = read {
         ctx.unscannable(location, format!("OLE stream {path} is cut off: {e}"));
         return None;
+    }
+    if (buf.len() as u64) < len {
+        ctx.unscannable(
+            location,
+            format!("OLE stream {path} is cut off: {} of {len} bytes", buf.len()),
+        );
     }
     Some(buf)
 }
