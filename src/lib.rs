@@ -7,7 +7,8 @@ pub mod buffer;
 pub mod cli;
 pub mod logging;
 pub mod milter;
+pub mod reload;
 pub mod scan;
 pub mod settings;
 
-pub use milter::{run, Shared};
+pub use milter::{run, run_reloading, Shared};

@@ -9,7 +9,7 @@
 //! without a restart. Fatal errors go to stderr as well, so whoever started
 //! the milter sees why it stopped (see [`fatal`]).
 
-use cpr_milter_core::config::LogDestination;
+use crate::settings::LogDestination;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::io::{self, Write};
 use std::os::unix::net::{UnixDatagram, UnixStream};

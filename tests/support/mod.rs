@@ -6,7 +6,9 @@
 
 #![allow(dead_code)]
 
+pub mod compose;
 pub mod daemon;
+pub mod inprocess;
 pub mod milter;
 pub mod postfix;
 pub mod sendmail;

@@ -7,8 +7,9 @@
 //! table stream; each piece says where its characters are in
 //! `WordDocument` and whether they are 8-bit (windows-1252) or UTF-16.
 
-use super::ole::{self, Ole};
-use super::{text, Ctx, SegmentKind};
+use super::compound::{self as ole, Ole};
+use super::ground::{Cause, Ctx, SegmentKind};
+use super::text;
 
 /// Stories in the order they follow each other in the character stream,
 /// with their index in the FIB's `fibRgLw` (ccpText, ccpFtn, ccpHdd, …).
@@ -201,28 +202,36 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
     };
     let fib = match fib(&wd) {
         Ok(f) => f,
-        Err(e) => return ctx.unscannable(location, e),
+        Err(e) => return ctx.unscannable(location, Cause::Broken, e),
     };
     if fib.encrypted {
-        return ctx.unscannable(location, "password-protected Word document");
+        return ctx.unscannable(
+            location,
+            Cause::Encrypted,
+            "password-protected Word document",
+        );
     }
     let Some(table) = ole::read_stream(ctx, cf, &format!("/{}", fib.table), location) else {
         return;
     };
     let (fc, lcb) = fib.clx;
     let Some(clx) = fc.checked_add(lcb).and_then(|end| table.get(fc..end)) else {
-        return ctx.unscannable(location, "Word piece table lies outside the table stream");
+        return ctx.unscannable(
+            location,
+            Cause::Broken,
+            "Word piece table lies outside the table stream",
+        );
     };
     let pieces = match pieces(clx) {
         Ok(p) => p,
-        Err(e) => return ctx.unscannable(location, e),
+        Err(e) => return ctx.unscannable(location, Cause::Broken, e),
     };
     let counted: usize = fib.story_lengths.iter().map(|&n| n as usize).sum();
     let max = counted
         .max(1)
         .min(usize::try_from(ctx.budget_left() / 2).unwrap_or(usize::MAX));
     let chars = characters(&wd, &pieces, max);
-    ctx.inflated += 2 * chars.len() as u64;
+    ctx.charge(2 * chars.len() as u64);
     let mut at = 0usize;
     for (&(story, _), &len) in STORIES.iter().zip(&fib.story_lengths) {
         let end = at.saturating_add(len as usize).min(chars.len());

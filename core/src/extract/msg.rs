@@ -7,9 +7,10 @@
 //! type in hex) in the item's storage; recipients and attachments are
 //! sub-storages.
 
-use super::attach::{self, File};
-use super::ole::{self, Ole};
-use super::{html, text, Ctx, SegmentKind};
+use super::compound::{self as ole, Ole};
+use super::dispatch::{self, Embedded};
+use super::ground::{Ctx, File, SegmentKind};
+use super::{html, text};
 
 const SUBJECT: u16 = 0x0037;
 const BODY: u16 = 0x1000;
@@ -212,7 +213,7 @@ fn read_attachment(
             ctype: &mime,
             charset: None,
         };
-        attach::scan(ctx, &file, &loc, depth + 1);
+        dispatch::embedded(ctx, Embedded::File(file), &loc, depth + 1);
     }
 }
 

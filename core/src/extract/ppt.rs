@@ -2,8 +2,9 @@
 //! `PowerPoint Document` stream (slide text, notes, outline; UTF-16 and
 //! 8-bit), found by walking its record tree.
 
-use super::ole::{self, Ole};
-use super::{text, Ctx, SegmentKind};
+use super::compound::{self as ole, Ole};
+use super::ground::{Cause, Ctx, SegmentKind};
+use super::text;
 
 const TEXT_CHARS_ATOM: u16 = 0x0FA0;
 const TEXT_BYTES_ATOM: u16 = 0x0FA8;
@@ -58,11 +59,16 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
     let mut encrypted = false;
     let (texts, cut) = texts(&stream, &mut encrypted);
     if encrypted {
-        return ctx.unscannable(location, "password-protected PowerPoint presentation");
+        return ctx.unscannable(
+            location,
+            Cause::Encrypted,
+            "password-protected PowerPoint presentation",
+        );
     }
     if cut {
         ctx.unscannable(
             location,
+            Cause::Broken,
             "PowerPoint record runs past the end of its stream",
         );
     }

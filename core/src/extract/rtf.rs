@@ -7,13 +7,18 @@
 //! no visible text (font and colour tables, pictures, embedded objects,
 //! `\*` groups such as Outlook's encapsulated HTML tags) are skipped.
 
-use super::{Ctx, SegmentKind};
+use super::ground::{Cause, Ctx, SegmentKind};
 
 /// The dictionary's initial content (MS-OXRTFCP 2.1.2.1).
 const PREBUF: &[u8] = b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss \\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx";
 
 const LZFU: u32 = 0x7546_5A4C;
 const MELA: u32 = 0x414C_454D;
+
+/// An RTF file.
+pub fn is_rtf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"{\\rtf")
+}
 
 /// Decompresses compressed RTF, producing at most `max_out` bytes.
 pub fn decompress(data: &[u8], max_out: usize) -> Result<Vec<u8>, String> {
@@ -246,10 +251,10 @@ pub fn push_compressed(ctx: &mut Ctx<'_>, data: &[u8], location: &str) {
     let max = usize::try_from(ctx.budget_left()).unwrap_or(usize::MAX);
     match decompress(data, max) {
         Ok(raw) => {
-            ctx.inflated += raw.len() as u64;
+            ctx.charge(raw.len() as u64);
             ctx.push(SegmentKind::Attachment, location.to_string(), to_text(&raw));
         }
-        Err(e) => ctx.unscannable(location, e),
+        Err(e) => ctx.unscannable(location, Cause::Broken, e),
     }
 }
 

@@ -10,8 +10,9 @@
 //! length (4 GB) ends the reading with an `unscannable` entry, never an
 //! allocation.
 
-use super::attach::{self, File};
-use super::{html, rtf, text, Ctx, SegmentKind};
+use super::dispatch::{self, Embedded};
+use super::ground::{Cause, Ctx, File, SegmentKind};
+use super::{html, rtf, text};
 
 const SIGNATURE: [u8; 4] = 0x223E_9F78u32.to_le_bytes();
 
@@ -148,7 +149,7 @@ fn mapi_props(data: &[u8]) -> Result<Vec<Prop<'_>>, String> {
 
 fn prop_text(p: &Prop<'_>) -> String {
     match p.kind {
-        PT_UNICODE => super::ole::utf16le(p.value),
+        PT_UNICODE => super::compound::utf16le(p.value),
         _ => text::decode(p.value, None).replace('\0', ""),
     }
 }
@@ -169,7 +170,7 @@ struct Attachment<'b> {
 
 /// Reads a TNEF stream: body texts at `{location}:subject|body|body.html|
 /// body.rtf`, attachments at `{location}:{name}`.
-pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str, depth: usize) {
+pub fn read(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str, depth: usize) {
     if !ctx.depth_ok(depth, location) {
         return;
     }
@@ -238,7 +239,7 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str, depth: usize) {
         Ok(())
     })();
     if let Err(e) = result {
-        ctx.unscannable(location, e);
+        ctx.unscannable(location, Cause::Broken, e);
     }
     for (i, a) in attachments.iter().enumerate() {
         let name = a
@@ -256,7 +257,7 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str, depth: usize) {
             name.clone(),
         );
         if let Some(inner) = a.embedded.filter(|b| is_tnef(b)) {
-            scan(ctx, inner, &loc, depth + 1);
+            read(ctx, inner, &loc, depth + 1);
         } else if let Some(data) = a.data.or(a.embedded) {
             let file = File {
                 bytes: data,
@@ -264,7 +265,7 @@ pub fn scan(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str, depth: usize) {
                 ctype: "",
                 charset: None,
             };
-            attach::scan(ctx, &file, &loc, depth + 1);
+            dispatch::embedded(ctx, Embedded::File(file), &loc, depth + 1);
         }
     }
 }

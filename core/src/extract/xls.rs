@@ -9,8 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::ole::{self, Ole};
-use super::{text, Ctx, SegmentKind};
+use super::compound::{self as ole, Ole};
+use super::ground::{Cause, Ctx, SegmentKind};
+use super::text;
 
 const BOF: u16 = 0x0809;
 const BOUNDSHEET: u16 = 0x0085;
@@ -258,10 +259,18 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
     };
     let (recs, cut) = records(&stream);
     if cut {
-        ctx.unscannable(location, "Excel record runs past the end of its stream");
+        ctx.unscannable(
+            location,
+            Cause::Broken,
+            "Excel record runs past the end of its stream",
+        );
     }
     if recs.iter().any(|r| r.kind == FILEPASS) {
-        return ctx.unscannable(location, "password-protected Excel workbook");
+        return ctx.unscannable(
+            location,
+            Cause::Encrypted,
+            "password-protected Excel workbook",
+        );
     }
     // Sheet names by the stream offset of their BOF record.
     let mut names: BTreeMap<usize, String> = BTreeMap::new();
