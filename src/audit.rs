@@ -1,5 +1,5 @@
 //! One grep-able key=value line per decision that is not a plain accept
-//! (DESIGN §6, F8). Never contains CPR digits: numbers appear masked, file
+//! (docs/operations.md, "Logs"). Never contains CPR digits: numbers appear masked, file
 //! names and addresses are redacted.
 
 use cpr_milter_core::config::Mode;

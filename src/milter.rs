@@ -1,6 +1,6 @@
 //! indymilter callbacks: per-connection and per-message state, one handler
 //! per milter stage. Every stage gets a reply (no "no reply" flags are
-//! negotiated: skipped replies stall Postfix on delayed ACKs, DESIGN §5).
+//! negotiated: skipped replies stall Postfix on delayed ACKs, docs/design.md, "Replies").
 //! Inspection runs off the async threads under a timeout; anything that goes
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 

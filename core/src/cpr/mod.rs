@@ -1,4 +1,4 @@
-//! CPR number detection (DESIGN §3): normalise → candidates → validate →
+//! CPR number detection (docs/design.md): normalise → candidates → validate →
 //! score with context → decide.
 //!
 //! `Detector::scan` takes the decoded text of one part and returns hits with

@@ -1,4 +1,4 @@
-//! Normalisation of the characters that matter around a number (DESIGN §3):
+//! Normalisation of the characters that matter around a number (docs/design.md):
 //! Unicode dashes U+2010-2015, U+2212 (and full-width U+FF0D) → `-`,
 //! NBSP, U+202F (and ideographic space U+3000) → ` `, soft hyphen and
 //! zero-width characters removed, full-width digits → ASCII.

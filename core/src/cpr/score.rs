@@ -1,4 +1,4 @@
-//! DESIGN §3 scoring: from validation result, separator and context facts to
+//! The scoring of docs/design.md: from validation result, separator and context facts to
 //! a confidence and a reason (which rule fired, which keyword).
 
 use super::candidates::Sep;
