@@ -179,7 +179,7 @@ fn winmail_dat_compressed_rtf_body_and_attachment() {
 }
 
 #[test]
-fn word_97_body_footnotes_headers_and_footers() {
+fn word_97_body_footnotes_headers_footers_and_properties() {
     assert_segments(
         "fmt-doc.eml",
         &[
@@ -187,6 +187,7 @@ fn word_97_body_footnotes_headers_and_footers() {
             ("attachment:notat.doc:footnotes", "290200-4001"),
             ("attachment:notat.doc:headers", "290200-4001"),
             ("attachment:notat.doc:headers", "311237-9001"),
+            ("attachment:notat.doc:properties", "290200-4001"),
         ],
     );
 }

@@ -10,7 +10,7 @@ use std::io::{Cursor, Read};
 use cfb::CompoundFile;
 
 use super::ground::{Cause, Ctx, File};
-use super::{doc, msg, ppt, xls};
+use super::{doc, msg, ppt, summary, xls};
 
 pub type Ole<'b> = CompoundFile<Cursor<&'b [u8]>>;
 
@@ -60,6 +60,7 @@ pub fn read(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) ->
     let has = |cf: &Ole<'_>, name: &str| cf.is_stream(format!("/{name}"));
     if has(&cf, "__properties_version1.0") {
         msg::read(ctx, &mut cf, "/", location, depth);
+        return true;
     } else if has(&cf, "WordDocument") {
         doc::read(ctx, &mut cf, location);
     } else if has(&cf, "Workbook") || has(&cf, "Book") {
@@ -69,6 +70,7 @@ pub fn read(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) ->
     } else {
         return false;
     }
+    summary::read(ctx, &mut cf, location);
     true
 }
 

@@ -52,6 +52,7 @@ mod pdf;
 mod ppt;
 mod rtf;
 mod sniff;
+mod summary;
 mod text;
 mod text_forms;
 mod tnef;
