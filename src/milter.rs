@@ -10,7 +10,7 @@ use crate::reload::Reloads;
 use crate::settings::{
     DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
 };
-use cpr_milter_core::envelope::bare_address;
+use cpr_milter_core::bare_address;
 use cpr_milter_core::reply::Reply;
 use cpr_milter_core::{
     Action, Begin, Envelope, Inspector, Message, TempfailCause, Transaction, Verdict,

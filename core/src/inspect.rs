@@ -2,13 +2,14 @@
 //! out. The daemon and `scan` reach them through a [`crate::Transaction`],
 //! which calls them in the MTA's order.
 
-use crate::cpr::{self, CprHit, Detector, DetectorSettings};
+use crate::cpr::{Detector, DetectorSettings};
 use crate::envelope::Envelope;
-use crate::extract::{self, Segment, SegmentKind};
+use crate::extract;
+use crate::findings::CprTally;
 use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::recipients::LookalikeChecker;
-use crate::redact::redact_digits;
-use crate::reply::Reply;
+use crate::redact::{redact_digits, Redacted};
+use crate::reply::{Reply, ReplyKind};
 use crate::transaction::Message;
 use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict};
 
@@ -22,6 +23,7 @@ pub struct Inspector {
 }
 
 impl Inspector {
+    /// Compiles `policy` (keyword sets, lookalike tables) once; `fingerprint_key` keys the audit fingerprints.
     pub fn new(policy: Policy, fingerprint_key: Option<Vec<u8>>) -> Self {
         let detector = Detector::new(DetectorSettings {
             exempt_dates: policy.exempt_dates.clone(),
@@ -58,10 +60,12 @@ impl Inspector {
         &self.policy
     }
 
+    /// The CPR detector under this policy.
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
+    /// Whether mail with this envelope is policed (outgoing).
     pub fn is_outgoing(&self, env: &Envelope) -> bool {
         self.policy.is_outgoing(env)
     }
@@ -86,7 +90,7 @@ impl Inspector {
         let shown_address = redact_digits(&address);
         let (rule, reply, reason) = if let Some(new) = self.policy.retired.get(&lower) {
             let reply = match new {
-                Some(n) => self.policy.replies.get("retired").render(&[
+                Some(n) => self.policy.replies.get(ReplyKind::Retired).render(&[
                     ("address", &shown_address),
                     ("new_address", n),
                     ("ref", &reference),
@@ -94,7 +98,7 @@ impl Inspector {
                 None => self
                     .policy
                     .replies
-                    .get("retired_no_forward")
+                    .get(ReplyKind::RetiredNoForward)
                     .render(&[("address", &shown_address), ("ref", &reference)]),
             };
             (Rule::RecipientRetired, reply, "retired mailbox".to_string())
@@ -108,8 +112,8 @@ impl Inspector {
         {
             let (domain, look) = hit;
             // An internationalised domain goes into the reply in its ASCII (punycode) form.
-            let shown = crate::recipients::lookalike::ascii_form(&domain);
-            let reply = self.policy.replies.get("lookalike").render(&[
+            let shown = crate::recipients::ascii_form(&domain);
+            let reply = self.policy.replies.get(ReplyKind::Lookalike).render(&[
                 ("domain", &redact_digits(&shown)),
                 ("suggestion", &look.suggestion),
                 ("ref", &reference),
@@ -124,12 +128,12 @@ impl Inspector {
         };
         let finding = Finding {
             rule,
-            location: format!("rcpt:<{shown_address}>"),
+            location: Redacted::new(&format!("rcpt:<{address}>")),
             offset: None,
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason,
+            reason: Redacted::new(&reason),
         };
         let (action, would) = self.apply_mode(Action::Reject);
         RcptVerdict {
@@ -167,7 +171,6 @@ impl Inspector {
         }
 
         let raw = message.bytes();
-        let mut findings = Vec::new();
         let limits = &self.policy.limits;
         // Too large to inspect whole: the headers (Subject, file name) are
         // still read, because a number there is rejected whatever happens
@@ -179,22 +182,9 @@ impl Inspector {
             extract::extract(raw, limits)
         };
 
-        let mut hits: Vec<(&Segment, CprHit)> = Vec::new();
+        let mut tally = CprTally::default();
         for seg in &extracted.segments {
-            for h in self.detector.scan(&seg.text) {
-                hits.push((seg, h));
-            }
-        }
-        for (seg, h) in &hits {
-            findings.push(Finding {
-                rule: cpr_rule(seg),
-                location: redact_digits(&seg.location),
-                offset: Some(h.offset),
-                masked: Some(h.masked.clone()),
-                confidence: Some(h.confidence),
-                fingerprint: h.fingerprint.clone(),
-                reason: h.reason.clone(),
-            });
+            self.detector.find_each(&seg.text, |h| tally.add(seg, h));
         }
         let mut unscannable: Vec<Finding> = extracted
             .unscannable
@@ -206,19 +196,18 @@ impl Inspector {
             unscannable.insert(0, unscannable_finding("message", &reason));
         }
 
-        if cpr::decide(hits.iter().map(|(_, h)| h)) {
+        if tally.decides() {
             // A number in a header travels everywhere: always reject.
-            if let Some(i) = hits.iter().position(|(s, h)| {
-                s.kind.is_header_like() && h.confidence >= crate::Confidence::Medium
-            }) {
-                let rule = findings[i].rule;
-                findings.swap(0, i);
+            if tally.header_rule().is_some() {
+                let (rule, findings, counts, total) = tally.into_header_decided();
                 let reply = self
                     .policy
                     .replies
-                    .get("cpr_header")
+                    .get(ReplyKind::CprHeader)
                     .render(&[("ref", &reference)]);
-                return self.decided(Action::Reject, reply, rule, findings);
+                return self
+                    .decided(Action::Reject, reply, rule, findings)
+                    .counted(counts, total);
             }
             let insecure: Vec<&String> = env
                 .recipients
@@ -229,38 +218,39 @@ impl Inspector {
             // number found here was in plaintext beside them, so encryption
             // elsewhere in the message does not excuse it.
             if !insecure.is_empty() || env.recipients.is_empty() {
-                let i = hits
-                    .iter()
-                    .position(|(_, h)| h.confidence == crate::Confidence::High)
-                    .unwrap_or(0);
-                findings.swap(0, i);
-                let rule = findings[0].rule;
+                let (rule, findings, counts, total) = tally.into_body_decided();
                 let names = recipients_text(&insecure);
                 let reply = self
                     .policy
                     .replies
-                    .get("cpr_body")
+                    .get(ReplyKind::CprBody)
                     .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
-                return self.decided(Action::Reject, reply, rule, findings);
+                return self
+                    .decided(Action::Reject, reply, rule, findings)
+                    .counted(counts, total);
             }
         }
+        let (mut findings, counts, total) = tally.into_parts();
+        let total = total + unscannable.len();
         // Out of time with nothing decisive found: the MTA keeps the mail and
         // retries, it is not let through half-read.
         if extracted.deadline_exceeded {
             let mut v = self.tempfail(env, TempfailCause::ExtractionDeadline);
             v.findings.extend(findings);
             v.findings.extend(unscannable);
-            return v;
+            return v.counted(counts, total + 1);
         }
         if !unscannable.is_empty() {
             if self.policy.unscannable != UnscannablePolicy::Accept {
                 let mut all = unscannable;
                 all.extend(findings);
-                return self.unscannable_verdict(all, &reference);
+                return self
+                    .unscannable_verdict(all, &reference)
+                    .counted(counts, total);
             }
             findings.extend(unscannable);
         }
-        Verdict::accept(findings)
+        Verdict::accept(findings).counted(counts, total)
     }
 
     /// The verdict for an internal error or timeout: tempfail, never accept.
@@ -268,7 +258,7 @@ impl Inspector {
         let reply = self
             .policy
             .replies
-            .get("tempfail")
+            .get(ReplyKind::Tempfail)
             .render(&[("ref", &reference(env))]);
         let f = Finding {
             rule: cause.rule(),
@@ -277,7 +267,7 @@ impl Inspector {
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason: cause.reason().into(),
+            reason: Redacted::new(cause.reason()),
         };
         Verdict {
             action: Action::Tempfail,
@@ -285,6 +275,8 @@ impl Inspector {
             rule: Some(cause.rule()),
             would: None,
             findings: vec![f],
+            finding_counts: Vec::new(),
+            findings_total: 1,
         }
     }
 
@@ -293,21 +285,22 @@ impl Inspector {
             .first()
             .map(|f| f.reason.clone())
             .unwrap_or_default();
+        let reason = reason.as_str();
         match self.policy.unscannable {
             UnscannablePolicy::Accept => Verdict::accept(findings),
             UnscannablePolicy::Reject => {
                 let reply = self
                     .policy
                     .replies
-                    .get("unscannable")
-                    .render(&[("reason", &redact_digits(&reason)), ("ref", reference)]);
+                    .get(ReplyKind::Unscannable)
+                    .render(&[("reason", reason), ("ref", reference)]);
                 self.decided(Action::Reject, reply, Rule::ContentUnscannable, findings)
             }
             UnscannablePolicy::Tempfail => {
                 let reply = self
                     .policy
                     .replies
-                    .get("tempfail")
+                    .get(ReplyKind::Tempfail)
                     .render(&[("ref", reference)]);
                 self.decided(Action::Tempfail, reply, Rule::ContentUnscannable, findings)
             }
@@ -328,7 +321,9 @@ impl Inspector {
             reply: Some(reply),
             rule: Some(rule),
             would,
+            findings_total: findings.len(),
             findings,
+            finding_counts: Vec::new(),
         }
     }
 }
@@ -341,24 +336,15 @@ fn reference(env: &Envelope) -> String {
         .unwrap_or_else(|| "NOQUEUE".into())
 }
 
-fn cpr_rule(seg: &Segment) -> Rule {
-    match seg.kind {
-        SegmentKind::Subject => Rule::CprSubject,
-        SegmentKind::Header => Rule::CprHeader,
-        SegmentKind::Body => Rule::CprBody,
-        SegmentKind::Attachment => Rule::CprAttachment,
-    }
-}
-
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
     Finding {
         rule: Rule::ContentUnscannable,
-        location: redact_digits(location),
+        location: Redacted::new(location),
         offset: None,
         masked: None,
         confidence: None,
         fingerprint: None,
-        reason: redact_digits(reason),
+        reason: Redacted::new(reason),
     }
 }
 
@@ -535,5 +521,70 @@ Content-Type: text/plain\r\nContent-Disposition: attachment; filename=\"Borger 2
             "the medium finding is kept for the audit line"
         );
         assert!(v.is_notable());
+    }
+
+    /// Valid synthetic numbers (real dates in 1985, mod-11), all distinct.
+    fn numbers(n: usize) -> Vec<String> {
+        let w = [4u32, 3, 2, 7, 6, 5, 4, 3, 2, 1];
+        let mut out = Vec::new();
+        'outer: for day in 1..=28u32 {
+            for month in 1..=12u32 {
+                for serial in 0..10_000u32 {
+                    let s = format!("{day:02}{month:02}85{serial:04}");
+                    let sum: u32 = s.bytes().zip(w).map(|(b, w)| u32::from(b - b'0') * w).sum();
+                    if sum.is_multiple_of(11) {
+                        out.push(format!("{}-{}", &s[..6], &s[6..]));
+                        if out.len() == n {
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn findings_are_counted_all_but_kept_as_a_bounded_sample() {
+        let mut body = String::from("Subject: Liste\r\n\r\n");
+        for n in numbers(5000) {
+            body.push_str(&format!("CPR: {n}\r\n"));
+        }
+        let v = inspector().inspect_message(&env(), body.as_bytes());
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("cpr.body"))
+        );
+        assert_eq!(v.findings.len(), crate::findings::FINDINGS_SAMPLE);
+        assert_eq!(v.findings_total, 5000);
+        assert_eq!(v.finding_counts.len(), 1, "{:?}", v.finding_counts);
+        assert_eq!(v.finding_counts[0].count, 5000);
+        assert_eq!(v.finding_counts[0].location, "body:text/plain");
+        assert!(v.deciding().is_some());
+    }
+
+    #[test]
+    fn a_header_hit_past_the_sample_still_decides_and_comes_first() {
+        let mut raw = String::from(
+            "Subject: Liste\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n",
+        );
+        let mut all = numbers(301);
+        let last = all.pop().unwrap();
+        for n in all {
+            raw.push_str(&format!("CPR: {n}\r\n"));
+        }
+        raw.push_str(&format!(
+            "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"Borger {last}.txt\"\r\n\r\nx\r\n--b--\r\n"
+        ));
+        let v = inspector().inspect_message(&env(), raw.as_bytes());
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("cpr.header")),
+            "{:?}",
+            v.finding_counts
+        );
+        assert_eq!(v.findings[0].rule, Rule::CprHeader);
+        assert_eq!(v.findings.len(), crate::findings::FINDINGS_SAMPLE);
+        assert_eq!(v.findings_total, 301);
     }
 }

@@ -1,5 +1,5 @@
-//! The configuration file's policy sections: [`raw`] (what operators write,
-//! with positions), [`validate`] (one function per section) and the model,
+//! The configuration file's policy sections: `raw` (what operators write,
+//! with positions), `validate` (one function per section) and the model,
 //! [`crate::Policy`]. Reading the file is the caller's job; this module turns
 //! text into a policy or an error that names the file, line and column with
 //! a hint. The daemon's own keys (`listen`, `log`, `audit`,

@@ -22,8 +22,11 @@ pub enum NChar {
     Dash,
     /// ` `, NBSP, narrow NBSP.
     Space,
+    /// `.`
     Dot,
+    /// `/`
     Slash,
+    /// `,`
     Comma,
     /// Letters (any script), `_` and `+`: a number touching one is part of a
     /// word or code, not a CPR number.

@@ -4,7 +4,7 @@
 use super::candidates::Sep;
 use super::context::Facts;
 use super::validate::Validated;
-use crate::verdict::Confidence;
+use super::Confidence;
 
 /// Everything the scorer looks at for one validated candidate.
 #[derive(Clone, Copy, Debug)]

@@ -23,6 +23,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The rule's name in audit reasons (`skeleton`, `typo` …).
     pub fn name(self) -> &'static str {
         match self {
             Rule::Skeleton => "skeleton",
