@@ -65,7 +65,7 @@ fn every_leaking_text_form_is_rejected_where_the_number_is() {
         assert!(
             v.findings
                 .iter()
-                .any(|f| f.location == *location && f.reason.contains(reason)),
+                .any(|f| f.location == *location && f.reason.as_str().contains(reason)),
             "{name}: no finding at {location} ({reason}): {v:?}"
         );
     }
