@@ -2,6 +2,7 @@
 //! pure inspection core (`cpr-milter-core`), the milter protocol (indymilter),
 //! syslog and the file system.
 
+pub mod admission;
 pub mod audit;
 pub mod buffer;
 pub mod cli;

@@ -4,6 +4,7 @@
 //! Inspection runs off the async threads under a timeout; anything that goes
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 
+use crate::admission::{Admission, AdmissionSettings, AdmittedListener, PeerIdentity, Weight};
 use crate::audit::{self, AuditContext};
 use crate::buffer::{Budget, MessageBuffer};
 use cpr_milter_core::envelope::bare_address;
@@ -18,30 +19,32 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// State shared by all connections: the current inspector (swapped on
-/// reload) and the limit on concurrent inspections.
+/// reload) and the admission limits (connections, inspection slots).
 pub struct Shared {
     inspector: RwLock<Arc<Inspector>>,
-    /// Inspections running at once; a permit lives as long as its blocking
-    /// job, even when the MTA's answer has already gone out on a timeout.
-    permits: Arc<Semaphore>,
+    admission: Arc<Admission>,
     /// Memory for mail being received, shared by all connections.
     budget: Arc<Budget>,
 }
 
 impl Shared {
     pub fn new(inspector: Inspector) -> Arc<Self> {
-        let cpus = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        Shared::with_admission(inspector, &AdmissionSettings::default())
+    }
+
+    pub fn with_admission(inspector: Inspector, admission: &AdmissionSettings) -> Arc<Self> {
         let budget = Budget::new(inspector.config().limits.max_buffered_bytes as usize);
         Arc::new(Shared {
             inspector: RwLock::new(Arc::new(inspector)),
-            permits: Arc::new(Semaphore::new(cpus * 2)),
+            admission: Admission::new(admission),
             budget,
         })
+    }
+
+    pub fn admission(&self) -> &Arc<Admission> {
+        &self.admission
     }
 
     /// The configuration new transactions start with.
@@ -359,14 +362,18 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
     }
     let message = tx.message.take();
 
-    let verdict = match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await
+    let weight = Weight::of(&message, shared.admission.settings().light_max_bytes);
+    let client = env
+        .auth_user
+        .clone()
+        .or_else(|| env.client_ip.map(|ip| ip.to_string()));
+    let verdict = match shared
+        .admission
+        .inspection_slot(client.as_deref(), weight)
+        .await
     {
-        Err(_) | Ok(Err(_)) => inspector.tempfail(
-            &env,
-            "internal.overload",
-            "no inspection slot free within the scan timeout",
-        ),
-        Ok(Ok(permit)) => {
+        Err(busy) => inspector.tempfail(&env, "internal.overload", busy.reason()),
+        Ok(permit) => {
             let (insp, e) = (inspector.clone(), env.clone());
             let job = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
@@ -402,14 +409,19 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
 }
 
 /// Serves milter connections on `listener` until `shutdown` completes.
-pub async fn run(
-    listener: impl Listener,
-    shared: Arc<Shared>,
-    shutdown: impl Future,
-) -> std::io::Result<()> {
+pub async fn run<L>(listener: L, shared: Arc<Shared>, shutdown: impl Future) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Io: PeerIdentity,
+{
+    let limits = shared.admission.settings();
     let config = indymilter::Config {
-        max_connections: 256,
+        // The admitted listener enforces the caps (and says so); this one
+        // only must never be the first to bite.
+        max_connections: limits.max_connections.saturating_add(1),
+        connection_timeout: limits.idle_timeout,
         ..Default::default()
     };
+    let listener = AdmittedListener::new(listener, shared.admission.clone());
     indymilter::run(listener, callbacks(shared), config, shutdown).await
 }
