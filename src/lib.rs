@@ -10,5 +10,6 @@ pub mod logging;
 pub mod milter;
 pub mod scan;
 pub mod settings;
+pub mod syslog_sink;
 
 pub use milter::{run, Shared};

@@ -58,13 +58,10 @@ pub fn init(dest: LogDestination, facility: &str, socket: Option<&std::path::Pat
                 process: "cpr-milter".into(),
                 pid,
             };
-            let logger = match socket {
-                Some(path) => syslog::unix_custom(formatter, path),
-                None => syslog::unix(formatter),
-            };
-            match logger {
+            // Holds lines while syslog is away and delivers them when it is back.
+            match crate::syslog_sink::SyslogSink::open(formatter, socket) {
                 Ok(logger) => {
-                    let _ = log::set_boxed_logger(Box::new(syslog::BasicLogger::new(logger)));
+                    let _ = log::set_boxed_logger(Box::new(logger));
                     log::set_max_level(LevelFilter::Info);
                 }
                 Err(e) => fallback(e.to_string()),

@@ -198,5 +198,7 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
     };
     result.map_err(|e| format!("milter stopped: {e}"))?;
     log::info!("cpr-milter stopped");
+    // Lines held while syslog was unreachable are not dropped on exit.
+    log::logger().flush();
     Ok(())
 }

@@ -13,6 +13,7 @@
 mod support;
 
 use std::net::TcpStream;
+use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -40,12 +41,17 @@ struct Rig {
 
 impl Rig {
     fn start() -> Rig {
+        Rig::start_with(|port, _| config_text(port, "", ""))
+    }
+
+    /// With the configuration `config(port, dir)` writes.
+    fn start_with(config: impl FnOnce(u16, &std::path::Path) -> String) -> Rig {
         let dir = tempfile::Builder::new()
             .prefix("cpr-e2e-faults.")
             .tempdir_in(support::shared_tmp())
             .expect("tempdir");
         let port = support::free_port();
-        std::fs::write(dir.path().join("milter.yaml"), config_text(port, "", ""))
+        std::fs::write(dir.path().join("milter.yaml"), config(port, dir.path()))
             .expect("write config");
         let mut rig = Rig {
             dir,
@@ -380,5 +386,121 @@ fn three_hundred_idle_connections_do_not_stop_mail() {
     drop(idle);
     let accepted = results.iter().filter(|s| s.accepted).count();
     let delivered = rig.settle(accepted);
+    assert_accounted(&rig, &results, &delivered);
+}
+
+/// A syslog daemon stand-in: a datagram socket at a path, collecting lines.
+struct Syslog {
+    path: PathBuf,
+    lines: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Syslog {
+    fn bind(path: &std::path::Path, lines: Arc<std::sync::Mutex<Vec<String>>>) -> Syslog {
+        let sock = UnixDatagram::bind(path).expect("bind syslog socket");
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, s) = (lines.clone(), stop.clone());
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 16384];
+            while !s.load(Ordering::SeqCst) {
+                if let Ok(n) = sock.recv(&mut buf) {
+                    let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    l.lock().expect("lines").push(line);
+                }
+            }
+        });
+        Syslog {
+            path: path.to_path_buf(),
+            lines,
+            stop,
+            reader: Some(reader),
+        }
+    }
+
+    /// Like a syslog daemon stopping: the socket closes and its file goes.
+    fn go_away(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(r) = self.reader.take() {
+            r.join().expect("syslog reader");
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[test]
+fn syslog_going_away_and_back_under_traffic_loses_no_audit_line() {
+    let sockdir = tempfile::Builder::new()
+        .prefix("cpr-e2e-syslog.")
+        .tempdir_in(support::shared_tmp())
+        .expect("tempdir");
+    let path = sockdir.path().join("log.sock");
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let syslog = Syslog::bind(&path, lines.clone());
+    let rig = Rig::start_with(|port, _| {
+        format!(
+            "listen: inet:127.0.0.1:{port}\norganisation:\n  domains: [{ORG_DOMAIN}]\n\
+             log:\n  destination: syslog\n  syslog_socket: {}\n",
+            path.display()
+        )
+    });
+
+    let mut results = Vec::new();
+    let mut send_some = |rig: &Rig, phase: &str| {
+        for i in 0..8 {
+            let tag = format!("syslog-{phase}-{i}");
+            results.push(sent(tag.clone(), true, rig.send(&tag, true)));
+        }
+    };
+    send_some(&rig, "up");
+    syslog.go_away();
+    send_some(&rig, "away");
+    std::thread::sleep(Duration::from_millis(300));
+    let syslog = Syslog::bind(&path, lines.clone());
+    send_some(&rig, "back");
+
+    for s in &results {
+        assert!(
+            !s.accepted && s.what.starts_with('5'),
+            "{} not rejected: {}",
+            s.tag,
+            s.what
+        );
+    }
+    let audit_count = || {
+        lines
+            .lock()
+            .expect("lines")
+            .iter()
+            .filter(|l| l.contains("action=reject"))
+            .count()
+    };
+    support::poll(Duration::from_secs(15), || {
+        (audit_count() >= results.len()).then_some(())
+    });
+    let got = lines.lock().expect("lines").clone();
+    let audit: Vec<&String> = got.iter().filter(|l| l.contains("action=reject")).collect();
+    let mut ids: Vec<&str> = audit
+        .iter()
+        .filter_map(|l| l.split("]: ").nth(1)?.split(':').next())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        (audit.len(), ids.len()),
+        (results.len(), results.len()),
+        "one audit line per rejected mail, none lost, none twice:\n{}\n{}",
+        got.join("\n"),
+        rig.context()
+    );
+    assert!(
+        got.iter().any(|l| l.contains("syslog was unreachable")),
+        "the outage is reported: {got:?}"
+    );
+    drop(syslog);
+    let delivered = rig.settle(0);
     assert_accounted(&rig, &results, &delivered);
 }
