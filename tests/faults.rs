@@ -392,7 +392,6 @@ fn three_hundred_idle_connections_do_not_stop_mail() {
 /// A syslog daemon stand-in: a datagram socket at a path, collecting lines.
 struct Syslog {
     path: PathBuf,
-    lines: Arc<std::sync::Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
@@ -403,7 +402,7 @@ impl Syslog {
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .expect("timeout");
         let stop = Arc::new(AtomicBool::new(false));
-        let (l, s) = (lines.clone(), stop.clone());
+        let (l, s) = (lines, stop.clone());
         let reader = std::thread::spawn(move || {
             let mut buf = vec![0u8; 16384];
             while !s.load(Ordering::SeqCst) {
@@ -415,7 +414,6 @@ impl Syslog {
         });
         Syslog {
             path: path.to_path_buf(),
-            lines,
             stop,
             reader: Some(reader),
         }
