@@ -86,6 +86,31 @@ impl Default for AdmissionSettings {
 }
 
 impl AdmissionSettings {
+    /// The file's `admission:` values over the defaults. Caps and waits of
+    /// zero would refuse everything, so they count as 1.
+    pub fn from_config(c: &cpr_milter_core::config::AdmissionConfig) -> AdmissionSettings {
+        let d = AdmissionSettings::default();
+        AdmissionSettings {
+            max_connections: c.max_connections.unwrap_or(d.max_connections).max(1),
+            max_connections_per_peer: c
+                .max_connections_per_peer
+                .unwrap_or(d.max_connections_per_peer)
+                .max(1),
+            idle_timeout: c
+                .idle_timeout_seconds
+                .map_or(d.idle_timeout, |s| Duration::from_secs(s.max(1))),
+            light_slots: c.light_slots.unwrap_or(d.light_slots),
+            heavy_slots: c.heavy_slots.unwrap_or(d.heavy_slots),
+            light_max_bytes: c.light_max_bytes.unwrap_or(d.light_max_bytes),
+            max_inspections_per_client: c
+                .max_inspections_per_client
+                .unwrap_or(d.max_inspections_per_client),
+            slot_wait: c
+                .slot_wait_seconds
+                .map_or(d.slot_wait, |s| Duration::from_secs(s.max(1))),
+        }
+    }
+
     /// The settings with every "0 = automatic" value resolved for `cpus`.
     pub fn resolved(&self, cpus: usize) -> AdmissionSettings {
         let cpus = cpus.max(1);
@@ -631,6 +656,35 @@ mod tests {
             (s.light_slots, s.heavy_slots, s.max_inspections_per_client),
             (3, 5, 7)
         );
+    }
+
+    #[test]
+    fn file_values_override_defaults_and_zero_caps_count_as_one() {
+        let c = cpr_milter_core::config::parse(
+            "listen: inet:127.0.0.1:1\nadmission:\n  max_connections: 0\n  max_connections_per_peer: 9\n  idle_timeout_seconds: 60\n  slot_wait_seconds: 0\n  heavy_slots: 3\n",
+            "test",
+        )
+        .unwrap();
+        let s = AdmissionSettings::from_config(&c.admission);
+        assert_eq!(s.max_connections, 1);
+        assert_eq!(s.max_connections_per_peer, 9);
+        assert_eq!(s.idle_timeout, Duration::from_secs(60));
+        assert_eq!(s.slot_wait, Duration::from_secs(1));
+        assert_eq!(s.heavy_slots, 3);
+        assert_eq!(
+            s.light_max_bytes,
+            AdmissionSettings::default().light_max_bytes
+        );
+        let none = cpr_milter_core::config::parse("listen: inet:127.0.0.1:1\n", "t").unwrap();
+        assert_eq!(
+            AdmissionSettings::from_config(&none.admission),
+            AdmissionSettings::default()
+        );
+        let bad = cpr_milter_core::config::parse(
+            "listen: inet:127.0.0.1:1\nadmission:\n  max_conections: 5\n",
+            "t",
+        );
+        assert!(bad.is_err(), "a misspelt key is an error");
     }
 
     #[test]

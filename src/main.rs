@@ -129,6 +129,9 @@ async fn reload(path: &Path, shared: &Shared) {
                     "listen and log.* changes take effect only at restart; the rest is reloaded"
                 );
             }
+            if o.admission != n.admission {
+                log::warn!("admission.* changes take effect only at restart");
+            }
             log::info!(
                 "configuration reloaded from {} (mode={})",
                 path.display(),

@@ -30,8 +30,10 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// With the admission limits of the inspector's configuration.
     pub fn new(inspector: Inspector) -> Arc<Self> {
-        Shared::with_admission(inspector, &AdmissionSettings::default())
+        let admission = AdmissionSettings::from_config(&inspector.config().admission);
+        Shared::with_admission(inspector, &admission)
     }
 
     pub fn with_admission(inspector: Inspector, admission: &AdmissionSettings) -> Arc<Self> {

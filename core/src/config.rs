@@ -63,6 +63,8 @@ struct RawConfig {
     log: RawLog,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    admission: AdmissionConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +136,21 @@ struct RawLog {
 #[serde(deny_unknown_fields)]
 struct RawAudit {
     fingerprint_key_file: Option<String>,
+}
+
+/// The daemon's admission limits as written under `admission:`; `None`
+/// keeps the daemon's default. Their meaning and sizing are the daemon's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionConfig {
+    pub max_connections: Option<usize>,
+    pub max_connections_per_peer: Option<usize>,
+    pub idle_timeout_seconds: Option<u64>,
+    pub light_slots: Option<usize>,
+    pub heavy_slots: Option<usize>,
+    pub light_max_bytes: Option<usize>,
+    pub max_inspections_per_client: Option<usize>,
+    pub slot_wait_seconds: Option<u64>,
 }
 
 /// Where the milter listens.
@@ -237,6 +254,7 @@ pub struct Config {
     /// The syslog daemon's socket; `None` looks in the usual places (/dev/log).
     pub log_syslog_socket: Option<std::path::PathBuf>,
     pub fingerprint_key_file: Option<std::path::PathBuf>,
+    pub admission: AdmissionConfig,
 }
 
 pub const DEFAULT_NETWORKS: &[&str] = &["127.0.0.0/8", "::1/128"];
@@ -500,6 +518,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         log_facility,
         log_syslog_socket: raw.log.syslog_socket.map(Into::into),
         fingerprint_key_file: raw.audit.fingerprint_key_file.map(Into::into),
+        admission: raw.admission,
     })
 }
 
