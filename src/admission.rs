@@ -20,7 +20,7 @@
 //!   heavy slot; *heavy* mail (large or with attachments that need a reader)
 //!   waits for heavy slots only, so ordinary mail is never queued behind a
 //!   few expensive PDFs. Each client (SASL user, else client IP) may hold at
-//!   most `max_inspections_per_client` slots at once. The wait is bounded by
+//!   most `max_inspections_per_client` heavy slots at once. The wait is bounded by
 //!   `slot_wait`; a mail that gets no slot in time gets a 451 (the sending
 //!   MTA retries later) instead of running into the MTA's own timeout.
 //!
@@ -63,7 +63,7 @@ pub struct AdmissionSettings {
     pub heavy_slots: usize,
     /// Mail up to this size without an `application/…` part is light.
     pub light_max_bytes: usize,
-    /// Slots one client (SASL user, else client IP) may hold at once
+    /// Heavy slots one client (SASL user, else client IP) may hold at once
     /// (0: half the heavy slots, at least one).
     pub max_inspections_per_client: usize,
     /// Longest wait for an inspection slot before answering 451.
@@ -193,7 +193,7 @@ impl Busy {
     pub fn reason(&self) -> &'static str {
         match self {
             Busy::ClientLimit => {
-                "busy: this client's share of inspection slots stayed in use (admission.max_inspections_per_client)"
+                "busy: this client's share of slots for large mail or mail with attachments stayed in use (admission.max_inspections_per_client)"
             }
             Busy::NoSlot(Weight::Light) => {
                 "busy: no inspection slot free within admission.slot_wait"
@@ -333,7 +333,10 @@ impl Admission {
         weight: Weight,
     ) -> Result<Slot, Busy> {
         let deadline = tokio::time::Instant::now() + self.settings.slot_wait;
-        let client = match client {
+        // The share limits heavy mail only: light mail is cheap, has its own
+        // class, and an internal relay sends all of an office's mail from
+        // one address.
+        let client = match client.filter(|_| weight == Weight::Heavy) {
             Some(key) => {
                 let permit = tokio::time::timeout_at(deadline, self.client_permit(key)).await;
                 match permit {
@@ -341,7 +344,7 @@ impl Admission {
                     Err(_) => {
                         self.warn_limited("client-slots", |n| {
                             format!(
-                                "inspection refused (451): a client held {} slots for {} s (admission.max_inspections_per_client); {n} refused since the last warning",
+                                "inspection refused (451): a client held {} heavy slots for {} s (admission.max_inspections_per_client); {n} refused since the last warning",
                                 self.settings.max_inspections_per_client,
                                 self.settings.slot_wait.as_secs()
                             )
@@ -707,12 +710,14 @@ mod tests {
             .inspection_slot(Some("jens"), Weight::Heavy)
             .await
             .unwrap();
-        let again = a.inspection_slot(Some("jens"), Weight::Light).await;
+        let again = a.inspection_slot(Some("jens"), Weight::Heavy).await;
         assert_eq!(again.err(), Some(Busy::ClientLimit));
+        let light = a.inspection_slot(Some("jens"), Weight::Light).await;
+        assert!(light.is_ok(), "the share does not hold back light mail");
         let other = a.inspection_slot(Some("karen"), Weight::Heavy).await;
         assert!(other.is_ok(), "another client is served");
         drop(held);
-        assert!(a.inspection_slot(Some("jens"), Weight::Light).await.is_ok());
+        assert!(a.inspection_slot(Some("jens"), Weight::Heavy).await.is_ok());
     }
 
     #[tokio::test]
@@ -750,10 +755,10 @@ mod tests {
     #[tokio::test]
     async fn client_entries_go_away_with_their_last_slot() {
         let a = Admission::new(&settings(4, 4, 2, 100));
-        let s1 = a.inspection_slot(Some("x"), Weight::Light).await.unwrap();
-        let s2 = a.inspection_slot(Some("x"), Weight::Light).await.unwrap();
+        let s1 = a.inspection_slot(Some("x"), Weight::Heavy).await.unwrap();
+        let s2 = a.inspection_slot(Some("x"), Weight::Heavy).await.unwrap();
         let _ = a
-            .inspection_slot(Some("x"), Weight::Light)
+            .inspection_slot(Some("x"), Weight::Heavy)
             .await
             .err()
             .unwrap();
