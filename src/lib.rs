@@ -7,6 +7,7 @@ pub mod audit;
 pub mod buffer;
 pub mod cli;
 pub mod logging;
+pub mod memory;
 pub mod milter;
 pub mod scan;
 pub mod settings;

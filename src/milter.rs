@@ -379,7 +379,12 @@ async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status
             let (insp, e) = (inspector.clone(), env.clone());
             let job = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                insp.inspect_message(&e, &message)
+                let verdict = insp.inspect_message(&e, &message);
+                drop(message);
+                if weight == Weight::Heavy {
+                    crate::memory::release_free_memory();
+                }
+                verdict
             });
             match tokio::time::timeout(timeout, job).await {
                 Ok(Ok(v)) => v,
