@@ -44,6 +44,9 @@ else
     [ -x /usr/sbin/postfix ] || die "postfix installation failed"
 fi
 
+as_root ./scripts/install-sendmail.sh  # Sendmail, unpacked privately, for tests/sendmail_e2e.rs
+as_root ./scripts/install-docker-images.sh  # Debian base image for tests/docker_e2e.rs (when Docker is present)
+
 step "Checking for rustfmt and clippy"
 for component in rustfmt clippy; do
     if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then

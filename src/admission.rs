@@ -6,8 +6,9 @@
 //! * **Connections** ([`AdmittedListener`]): an overall cap and a cap per
 //!   peer. The peer of a milter connection is the MTA's process, not the SMTP
 //!   client: over a unix socket it is the connecting user id (`SO_PEERCRED`),
-//!   over loopback TCP the user id owning the other end of the socket (from
-//!   `/proc/net/tcp*`), otherwise the peer's IP address. So a local user who
+//!   otherwise the peer's IP address; past [`LOOPBACK_BY_ADDRESS`] loopback
+//!   connections, each further one counts for the user id owning the other
+//!   end of the socket (from `/proc/net/tcp*`). So a local user who
 //!   opens hundreds of connections to `inet:127.0.0.1:…` uses up their own
 //!   share, never Postfix's. A connection over a cap is closed at once (the
 //!   MTA applies `milter_default_action`, normally a tempfail, to that one
@@ -85,10 +86,24 @@ impl Default for AdmissionSettings {
     }
 }
 
+/// The `admission:` section as written; `None` keeps the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmission {
+    pub max_connections: Option<usize>,
+    pub max_connections_per_peer: Option<usize>,
+    pub idle_timeout_seconds: Option<u64>,
+    pub light_slots: Option<usize>,
+    pub heavy_slots: Option<usize>,
+    pub light_max_bytes: Option<usize>,
+    pub max_inspections_per_client: Option<usize>,
+    pub slot_wait_seconds: Option<u64>,
+}
+
 impl AdmissionSettings {
     /// The file's `admission:` values over the defaults. Caps and waits of
     /// zero would refuse everything, so they count as 1.
-    pub fn from_config(c: &cpr_milter_core::config::AdmissionConfig) -> AdmissionSettings {
+    pub fn from_raw(c: &RawAdmission) -> AdmissionSettings {
         let d = AdmissionSettings::default();
         AdmissionSettings {
             max_connections: c.max_connections.unwrap_or(d.max_connections).max(1),
@@ -480,7 +495,14 @@ impl Drop for ConnectionGuard {
 
 /// A stream that knows its peer.
 pub trait PeerIdentity {
+    /// The cheap identity: the user id over a unix socket, the address over
+    /// TCP.
     fn peer(&self) -> Peer;
+    /// The user id behind a loopback TCP peer (costs a read of the kernel's
+    /// socket table); `None` when not known.
+    fn loopback_uid(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl PeerIdentity for tokio::net::UnixStream {
@@ -492,14 +514,20 @@ impl PeerIdentity for tokio::net::UnixStream {
 
 impl PeerIdentity for tokio::net::TcpStream {
     fn peer(&self) -> Peer {
-        match (self.peer_addr(), self.local_addr()) {
-            (Ok(remote), Ok(local)) => loopback_owner(remote, local)
-                .map(Peer::Uid)
-                .unwrap_or(Peer::Ip(remote.ip())),
-            _ => Peer::Unknown,
-        }
+        self.peer_addr()
+            .map_or(Peer::Unknown, |remote| Peer::Ip(remote.ip()))
+    }
+
+    fn loopback_uid(&self) -> Option<u32> {
+        loopback_owner(self.peer_addr().ok()?, self.local_addr().ok()?)
     }
 }
+
+/// Loopback connections are counted by address up to this many; past it
+/// each new one is counted by the user id owning it, so the socket table
+/// is read only when someone holds many connections, and a local user's
+/// pile cannot use up the MTA's share.
+pub const LOOPBACK_BY_ADDRESS: usize = 32;
 
 /// For a loopback connection, the user id owning the client's socket, read
 /// from the kernel's socket tables (Linux); `None` elsewhere.
@@ -521,11 +549,12 @@ fn loopback_owner(remote: SocketAddr, local: SocketAddr) -> Option<u32> {
 fn socket_owner(table: &str, client: SocketAddr, server: SocketAddr) -> Option<u32> {
     let (want_local, want_remote) = (proc_addr(client), proc_addr(server));
     table.lines().skip(1).find_map(|line| {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        let (l, r, uid) = (cols.get(1)?, cols.get(2)?, cols.get(7)?);
-        (l.eq_ignore_ascii_case(&want_local) && r.eq_ignore_ascii_case(&want_remote))
-            .then(|| uid.parse().ok())
-            .flatten()
+        let mut cols = line.split_whitespace().skip(1);
+        let (l, r) = (cols.next()?, cols.next()?);
+        if !(l.eq_ignore_ascii_case(&want_local) && r.eq_ignore_ascii_case(&want_remote)) {
+            return None;
+        }
+        cols.nth(4)?.parse().ok()
     })
 }
 
@@ -567,7 +596,15 @@ where
         loop {
             match self.inner.poll_accept(cx) {
                 Poll::Ready(Ok(stream)) => {
-                    if let Some(guard) = self.admission.admit_connection(stream.peer()) {
+                    let mut peer = stream.peer();
+                    if matches!(peer, Peer::Ip(ip) if ip.is_loopback())
+                        && self.admission.open_connections(&peer).1 >= LOOPBACK_BY_ADDRESS
+                    {
+                        if let Some(uid) = stream.loopback_uid() {
+                            peer = Peer::Uid(uid);
+                        }
+                    }
+                    if let Some(guard) = self.admission.admit_connection(peer) {
                         return Poll::Ready(Ok(Admitted {
                             stream,
                             _guard: guard,
@@ -663,12 +700,12 @@ mod tests {
 
     #[test]
     fn file_values_override_defaults_and_zero_caps_count_as_one() {
-        let c = cpr_milter_core::config::parse(
+        let c = crate::settings::parse(
             "listen: inet:127.0.0.1:1\nadmission:\n  max_connections: 0\n  max_connections_per_peer: 9\n  idle_timeout_seconds: 60\n  slot_wait_seconds: 0\n  heavy_slots: 3\n",
             "test",
         )
         .unwrap();
-        let s = AdmissionSettings::from_config(&c.admission);
+        let s = c.daemon.admission;
         assert_eq!(s.max_connections, 1);
         assert_eq!(s.max_connections_per_peer, 9);
         assert_eq!(s.idle_timeout, Duration::from_secs(60));
@@ -678,12 +715,9 @@ mod tests {
             s.light_max_bytes,
             AdmissionSettings::default().light_max_bytes
         );
-        let none = cpr_milter_core::config::parse("listen: inet:127.0.0.1:1\n", "t").unwrap();
-        assert_eq!(
-            AdmissionSettings::from_config(&none.admission),
-            AdmissionSettings::default()
-        );
-        let bad = cpr_milter_core::config::parse(
+        let none = crate::settings::parse("listen: inet:127.0.0.1:1\n", "t").unwrap();
+        assert_eq!(none.daemon.admission, AdmissionSettings::default());
+        let bad = crate::settings::parse(
             "listen: inet:127.0.0.1:1\nadmission:\n  max_conections: 5\n",
             "t",
         );
@@ -825,7 +859,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let client = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (server_side, _) = listener.accept().await.unwrap();
-        assert_eq!(server_side.peer(), Peer::Uid(uid));
+        assert_eq!(server_side.peer(), Peer::Ip([127, 0, 0, 1].into()));
+        assert_eq!(server_side.loopback_uid(), Some(uid));
         drop(client);
 
         let dir = tempfile::tempdir().unwrap();

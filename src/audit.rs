@@ -4,20 +4,7 @@
 
 use cpr_milter_core::config::Mode;
 use cpr_milter_core::redact::redact_digits;
-use cpr_milter_core::{Action, Finding, RcptVerdict, Verdict};
-
-/// What the audit line needs to know about the transaction.
-#[derive(Clone, Debug, Default)]
-pub struct AuditContext<'a> {
-    pub queue_id: Option<&'a str>,
-    /// The milter's own reference, logged as `ref=` when there is no queue id.
-    pub reference: Option<&'a str>,
-    pub sender: &'a str,
-    pub recipients: &'a [String],
-    pub client_name: Option<&'a str>,
-    pub client_addr: Option<String>,
-    pub auth: Option<&'a str>,
-}
+use cpr_milter_core::{Action, Envelope, Finding, RcptVerdict, Verdict};
 
 /// `action=` value: `reject`, `tempfail`, `would-reject`, `accept` (accept
 /// lines are only written when something was found).
@@ -47,29 +34,34 @@ fn push(line: &mut String, key: &str, value: &str) {
     line.push_str(&quote(value));
 }
 
-fn common(line: &mut String, cx: &AuditContext<'_>) {
-    if let (None, Some(r)) = (cx.queue_id, cx.reference) {
+/// The transaction's fields; `recipients` are the ones this line is about.
+fn common(line: &mut String, env: &Envelope, recipients: &[String]) {
+    if let (None, Some(r)) = (queue_id(env), &env.reference) {
         push(line, "ref", r);
     }
-    push(line, "from", &format!("<{}>", redact_digits(cx.sender)));
-    let rcpts: Vec<String> = cx
-        .recipients
+    push(line, "from", &format!("<{}>", redact_digits(&env.sender)));
+    let rcpts: Vec<String> = recipients
         .iter()
         .map(|r| format!("<{}>", redact_digits(r)))
         .collect();
     push(line, "rcpt", &rcpts.join(","));
     // The host name comes from the client's DNS; its digits are masked like
     // any free text, the address (from the socket) is kept as it is.
-    let client = match (cx.client_name.map(redact_digits), &cx.client_addr) {
+    let client_name = env.client_name.as_deref().map(redact_digits);
+    let client = match (client_name, env.client_ip) {
         (Some(n), Some(a)) => format!("{n}[{a}]"),
         (None, Some(a)) => format!("unknown[{a}]"),
         (Some(n), None) => n,
         (None, None) => "local".into(),
     };
     push(line, "client", &client);
-    if let Some(a) = cx.auth.filter(|a| !a.is_empty()) {
+    if let Some(a) = env.auth_user.as_deref().filter(|a| !a.is_empty()) {
         push(line, "auth", &redact_digits(a));
     }
+}
+
+fn queue_id(env: &Envelope) -> Option<&str> {
+    env.queue_id.as_deref().filter(|q| !q.is_empty())
 }
 
 fn finding_fields(line: &mut String, f: &Finding) {
@@ -93,25 +85,19 @@ fn mode_word(mode: Mode) -> &'static str {
 }
 
 /// The audit line for an end-of-message verdict, or `None` for a plain accept.
-pub fn eom_line(cx: &AuditContext<'_>, v: &Verdict, mode: Mode) -> Option<String> {
+pub fn eom_line(env: &Envelope, v: &Verdict, mode: Mode) -> Option<String> {
     if !v.is_notable() {
         return None;
     }
-    let mut line = format!("{}:", cx.queue_id.unwrap_or("NOQUEUE"));
+    let mut line = format!("{}:", queue_id(env).unwrap_or("NOQUEUE"));
     push(&mut line, "action", &action_word(v.action, v.would));
-    let rule = v
-        .rule
-        .clone()
-        .or_else(|| v.findings.first().map(|f| f.rule.clone()))
-        .unwrap_or_default();
-    push(&mut line, "rule", &rule);
+    let rule = v.rule.or_else(|| v.findings.first().map(|f| f.rule));
+    push(&mut line, "rule", rule.map_or("", |r| r.as_str()));
     push(&mut line, "stage", "eom");
-    if let Some(r) = &v.reply {
-        if v.action != Action::Accept || v.would.is_some() {
-            push(&mut line, "reply", &r.status());
-        }
+    if let Some(r) = v.shown_reply() {
+        push(&mut line, "reply", &r.status());
     }
-    common(&mut line, cx);
+    common(&mut line, env, &env.recipients);
     if let Some(f) = v.findings.first() {
         finding_fields(&mut line, f);
     }
@@ -123,23 +109,16 @@ pub fn eom_line(cx: &AuditContext<'_>, v: &Verdict, mode: Mode) -> Option<String
 }
 
 /// The audit line for a RCPT decision, or `None` for a plain accept.
-pub fn rcpt_line(cx: &AuditContext<'_>, v: &RcptVerdict, mode: Mode) -> Option<String> {
+pub fn rcpt_line(env: &Envelope, v: &RcptVerdict, mode: Mode) -> Option<String> {
     let f = v.finding.as_ref()?;
-    let mut line = format!("{}:", cx.queue_id.unwrap_or("NOQUEUE"));
+    let mut line = format!("{}:", queue_id(env).unwrap_or("NOQUEUE"));
     push(&mut line, "action", &action_word(v.action, v.would));
-    push(&mut line, "rule", &f.rule);
+    push(&mut line, "rule", f.rule.as_str());
     push(&mut line, "stage", "rcpt");
-    if let Some(r) = &v.reply {
+    if let Some(r) = v.shown_reply() {
         push(&mut line, "reply", &r.status());
     }
-    let rcpt = [v.address.clone()];
-    common(
-        &mut line,
-        &AuditContext {
-            recipients: &rcpt,
-            ..cx.clone()
-        },
-    );
+    common(&mut line, env, std::slice::from_ref(&v.address));
     finding_fields(&mut line, f);
     push(&mut line, "mode", mode_word(mode));
     Some(line)
@@ -149,7 +128,7 @@ pub fn rcpt_line(cx: &AuditContext<'_>, v: &RcptVerdict, mode: Mode) -> Option<S
 mod tests {
     use super::*;
     use cpr_milter_core::reply::Reply;
-    use cpr_milter_core::Confidence;
+    use cpr_milter_core::{Confidence, Rule};
 
     #[test]
     fn reject_line_has_every_key_and_no_digits() {
@@ -160,10 +139,10 @@ mod tests {
                 xcode: "5.7.1".into(),
                 lines: vec!["x".into()],
             }),
-            rule: Some("cpr.subject".into()),
+            rule: Some(Rule::CprSubject),
             would: None,
             findings: vec![Finding {
-                rule: "cpr.subject".into(),
+                rule: Rule::CprSubject,
                 location: "filename:241085-1337 sag.pdf".into(),
                 offset: Some(9),
                 masked: Some("2410XX-XXXX".into()),
@@ -172,17 +151,17 @@ mod tests {
                 reason: "mod11+hyphen".into(),
             }],
         };
-        let rcpts = vec!["b@x.dk".to_string(), "c@y.dk".to_string()];
-        let cx = AuditContext {
-            queue_id: Some("4F1A2B3C"),
-            reference: Some("M0000000001"),
-            sender: "a@nyborg.dk",
-            recipients: &rcpts,
-            client_name: Some("host"),
-            client_addr: Some("10.1.2.3".into()),
-            auth: Some("jens"),
+        let env = Envelope {
+            queue_id: Some("4F1A2B3C".into()),
+            reference: Some("M0000000001".into()),
+            sender: "a@nyborg.dk".into(),
+            recipients: vec!["b@x.dk".to_string(), "c@y.dk".to_string()],
+            client_name: Some("host".into()),
+            client_ip: Some("10.1.2.3".parse().unwrap()),
+            auth_user: Some("jens".into()),
+            ..Default::default()
         };
-        let line = eom_line(&cx, &v, Mode::Enforce).unwrap();
+        let line = eom_line(&env, &v, Mode::Enforce).unwrap();
         assert_eq!(
             line,
             "4F1A2B3C: action=reject rule=cpr.subject stage=eom reply=\"550 5.7.1\" from=<a@nyborg.dk> \
@@ -196,21 +175,19 @@ cpr=2410XX-XXXX confidence=high reason=mod11+hyphen mode=enforce"
         let v = Verdict {
             action: Action::Tempfail,
             reply: None,
-            rule: Some("internal.timeout".into()),
+            rule: Some(Rule::InternalTimeout),
             would: None,
             findings: vec![],
         };
-        let rcpts = vec!["2410851337@x.dk".to_string()];
-        let cx = AuditContext {
-            queue_id: None,
-            reference: Some("M00000000001"),
-            sender: "a@nyborg.dk",
-            recipients: &rcpts,
-            client_name: Some("cpr-2410851337.example"),
-            client_addr: Some("192.168.100.200".into()),
-            auth: None,
+        let env = Envelope {
+            reference: Some("M00000000001".into()),
+            sender: "a@nyborg.dk".into(),
+            recipients: vec!["2410851337@x.dk".to_string()],
+            client_name: Some("cpr-2410851337.example".into()),
+            client_ip: Some("192.168.100.200".parse().unwrap()),
+            ..Default::default()
         };
-        let line = eom_line(&cx, &v, Mode::Enforce).unwrap();
+        let line = eom_line(&env, &v, Mode::Enforce).unwrap();
         assert!(
             line.starts_with(
                 "NOQUEUE: action=tempfail rule=internal.timeout stage=eom ref=M00000000001"
@@ -225,7 +202,7 @@ cpr=2410XX-XXXX confidence=high reason=mod11+hyphen mode=enforce"
 
     #[test]
     fn plain_accept_is_silent() {
-        let cx = AuditContext::default();
-        assert!(eom_line(&cx, &Verdict::accept(vec![]), Mode::Enforce).is_none());
+        let env = Envelope::default();
+        assert!(eom_line(&env, &Verdict::accept(vec![]), Mode::Enforce).is_none());
     }
 }

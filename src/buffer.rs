@@ -45,8 +45,8 @@ impl Budget {
     }
 }
 
-/// One message's bytes, kept up to `cap` (one past the size limit, so the
-/// core still sees that the limit was passed) and released from the budget
+/// One message's bytes, kept up to `cap` (the size limit; `truncated` says
+/// when more arrived) and released from the budget
 /// when dropped.
 #[derive(Debug)]
 pub struct MessageBuffer {
@@ -55,6 +55,8 @@ pub struct MessageBuffer {
     budget: Arc<Budget>,
     /// The shared budget ran out while this message was arriving.
     pub over_budget: bool,
+    /// Bytes past `cap` arrived and were dropped.
+    pub truncated: bool,
 }
 
 impl MessageBuffer {
@@ -64,6 +66,7 @@ impl MessageBuffer {
             cap,
             budget,
             over_budget: false,
+            truncated: false,
         }
     }
 
@@ -72,6 +75,7 @@ impl MessageBuffer {
             return;
         }
         let take = data.len().min(self.cap.saturating_sub(self.bytes.len()));
+        self.truncated |= take < data.len();
         if take == 0 {
             return;
         }
@@ -117,7 +121,8 @@ mod tests {
         assert_eq!(budget.used(), 0);
         let mut c = MessageBuffer::new(3, budget.clone());
         c.push(b"abcdef");
-        assert_eq!(budget.used(), 3, "capped at the size limit + 1");
+        assert_eq!(budget.used(), 3, "capped at the size limit");
+        assert!(c.truncated && !a.truncated, "and says so");
         drop(c);
         assert_eq!(budget.used(), 0);
     }

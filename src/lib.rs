@@ -9,8 +9,8 @@ pub mod cli;
 pub mod logging;
 pub mod memory;
 pub mod milter;
+pub mod reload;
 pub mod scan;
 pub mod settings;
-pub mod syslog_sink;
 
-pub use milter::{run, Shared};
+pub use milter::{run, run_reloading, Shared};

@@ -3,10 +3,11 @@
 
 use clap::Parser;
 use cpr_milter::cli::{Cli, Command};
-use cpr_milter::{logging, scan, settings, Shared};
-use cpr_milter_core::config::ListenAddr;
+use cpr_milter::settings::{self, ListenAddr, Loaded};
+use cpr_milter::{logging, reload, scan, Shared};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     // A panic message can quote the text being inspected (a slicing panic
@@ -24,9 +25,10 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { config } => run(&config),
         Command::CheckConfig { config } => match settings::load(&config) {
-            Ok(inspector) => {
-                println!("{}: OK\n", config.display());
-                print!("{}", inspector.config().describe());
+            Ok(loaded) => {
+                println!("{}: OK", config.display());
+                println!("{}\n", mode_in_force(loaded.inspector.policy().mode));
+                print!("{}", settings::describe(&loaded));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -43,12 +45,11 @@ fn main() -> ExitCode {
             paths,
         } => {
             let inspector = match &config {
-                Some(p) => settings::load(p),
-                None => {
-                    cpr_milter_core::config::parse("listen: inet:127.0.0.1:8899\n", "(defaults)")
-                        .map(|c| cpr_milter_core::Inspector::new(c, None))
-                        .map_err(|e| e.to_string())
-                }
+                Some(p) => settings::load(p).map(|l| l.inspector),
+                None => Ok(cpr_milter_core::Inspector::new(
+                    cpr_milter_core::Policy::default(),
+                    None,
+                )),
             };
             let inspector = match inspector {
                 Ok(i) => i,
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
                     println!("{}", o.to_text());
                 }
             };
+            let inspector = std::sync::Arc::new(inspector);
             match scan::scan_paths(&inspector, &opts, &paths, &mut emit) {
                 Ok(0) => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::from(1),
@@ -82,82 +84,66 @@ fn main() -> ExitCode {
     }
 }
 
+/// check-config's plain statement of what the running milter will do.
+fn mode_in_force(mode: cpr_milter_core::policy::Mode) -> &'static str {
+    match mode {
+        cpr_milter_core::policy::Mode::Enforce => {
+            "Mode in force: ENFORCE - mail that breaks the rules is rejected."
+        }
+        cpr_milter_core::policy::Mode::Monitor => {
+            "Mode in force: MONITOR - nothing is rejected; decisions are logged as action=would-reject. \
+             To reject, set `mode: enforce` and reload."
+        }
+    }
+}
+
 fn run(config_path: &Path) -> ExitCode {
-    let inspector = match settings::load(config_path) {
-        Ok(i) => i,
+    let loaded = match settings::load(config_path) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("cpr-milter: {e}");
             return ExitCode::from(1);
         }
     };
-    let cfg = inspector.config();
+    let d = &loaded.daemon;
     logging::init(
-        cfg.log_destination,
-        &cfg.log_facility,
-        cfg.log_syslog_socket.as_deref(),
+        d.log_destination,
+        &d.log_facility,
+        d.log_syslog_socket.as_deref(),
     );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            log::error!("cannot start the async runtime: {e}");
+            logging::fatal(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(config_path, inspector)) {
+    let result = runtime.block_on(serve(config_path, loaded));
+    // A reload still reading its file must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            logging::fatal(&e);
             ExitCode::from(1)
         }
     }
 }
 
-/// SIGHUP: read and validate the file off the async threads, then swap it in
-/// or keep the running configuration and say why.
-async fn reload(path: &Path, shared: &Shared) {
-    let p = path.to_path_buf();
-    match tokio::task::spawn_blocking(move || settings::load(&p)).await {
-        Ok(Ok(new)) => {
-            let old = shared.current();
-            let (o, n) = (old.config(), new.config());
-            if o.listen != n.listen
-                || o.log_destination != n.log_destination
-                || o.log_facility != n.log_facility
-                || o.log_syslog_socket != n.log_syslog_socket
-            {
-                log::warn!(
-                    "listen and log.* changes take effect only at restart; the rest is reloaded"
-                );
-            }
-            if o.admission != n.admission {
-                log::warn!("admission.* changes take effect only at restart");
-            }
-            log::info!(
-                "configuration reloaded from {} (mode={})",
-                path.display(),
-                n.mode.as_str()
-            );
-            shared.replace(new);
-        }
-        Ok(Err(e)) => log::error!("reload refused, keeping the running configuration: {e}"),
-        Err(_) => log::error!("reload failed internally, keeping the running configuration"),
-    }
-}
-
-async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Result<(), String> {
+async fn serve(config_path: &Path, loaded: Loaded) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
-    let listen = inspector.config().listen.clone();
-    let mode = inspector.config().mode;
-    let shared = Shared::new(inspector);
+    let listen = loaded.daemon.listen.clone();
+    let mode = loaded.inspector.policy().mode;
+    let shared = Shared::from_loaded(loaded);
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("SIGHUP handler: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
-    let reload_shared = shared.clone();
-    let path = config_path.to_path_buf();
+    let (trigger, reloads) = reload::channel(config_path.to_path_buf());
+    // The signal loop only asks for reloads; they run in their own task.
     let shutdown = async move {
         loop {
             tokio::select! {
-                _ = hup.recv() => reload(&path, &reload_shared).await,
+                _ = hup.recv() => trigger.request(),
                 _ = term.recv() => { log::info!("SIGTERM received, stopping"); break; }
                 _ = tokio::signal::ctrl_c() => { log::info!("SIGINT received, stopping"); break; }
             }
@@ -175,7 +161,7 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
             let l = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-            cpr_milter::run(l, shared, shutdown).await
+            cpr_milter::run_reloading(l, shared, reloads, shutdown).await
         }
         ListenAddr::Unix(path) => {
             // A socket file left by an earlier run would make bind fail.
@@ -194,14 +180,12 @@ async fn serve(config_path: &Path, inspector: cpr_milter_core::Inspector) -> Res
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
                     .map_err(|e| format!("cannot set permissions on {}: {e}", path.display()))?;
             }
-            let r = cpr_milter::run(l, shared, shutdown).await;
+            let r = cpr_milter::run_reloading(l, shared, reloads, shutdown).await;
             let _ = std::fs::remove_file(path);
             r
         }
     };
     result.map_err(|e| format!("milter stopped: {e}"))?;
     log::info!("cpr-milter stopped");
-    // Lines held while syslog was unreachable are not dropped on exit.
-    log::logger().flush();
     Ok(())
 }

@@ -5,11 +5,17 @@
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 
 use crate::admission::{Admission, AdmissionSettings, AdmittedListener, PeerIdentity, Weight};
-use crate::audit::{self, AuditContext};
+use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
+use crate::reload::Reloads;
+use crate::settings::{
+    DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
+};
 use cpr_milter_core::envelope::bare_address;
 use cpr_milter_core::reply::Reply;
-use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
+use cpr_milter_core::{
+    Action, Begin, Envelope, Inspector, Message, TempfailCause, Transaction, Verdict,
+};
 use indymilter::{
     Callbacks, Context, EomContext, Listener, MacroStage, NegotiateContext, SetErrorReply,
     SocketInfo, Status,
@@ -18,29 +24,55 @@ use std::ffi::{CStr, CString};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-/// State shared by all connections: the current inspector (swapped on
+/// State shared by all connections: the current configuration (swapped on
 /// reload) and the admission limits (connections, inspection slots).
 pub struct Shared {
-    inspector: RwLock<Arc<Inspector>>,
+    current: RwLock<Current>,
+    /// Admission is sized at start; a slot lives as long as its blocking
+    /// job, even when the MTA's answer has already gone out on a timeout.
     admission: Arc<Admission>,
     /// Memory for mail being received, shared by all connections.
     budget: Arc<Budget>,
 }
 
+struct Current {
+    inspector: Arc<Inspector>,
+    daemon: DaemonSettings,
+}
+
 impl Shared {
-    /// With the admission limits of the inspector's configuration.
+    /// Shared state for `inspector` with the default memory budget and no
+    /// configuration file behind it (tests, embedding).
     pub fn new(inspector: Inspector) -> Arc<Self> {
-        let admission = AdmissionSettings::from_config(&inspector.config().admission);
-        Shared::with_admission(inspector, &admission)
+        Shared::with_admission(inspector, &AdmissionSettings::default())
     }
 
+    /// As [`Shared::new`], with the given admission limits.
     pub fn with_admission(inspector: Inspector, admission: &AdmissionSettings) -> Arc<Self> {
-        let budget = Budget::new(inspector.config().limits.max_buffered_bytes as usize);
+        Shared::from_loaded(Loaded {
+            inspector,
+            daemon: DaemonSettings {
+                listen: ListenAddr::Inet("127.0.0.1:0".into()),
+                log_destination: LogDestination::Stderr,
+                log_facility: "mail".into(),
+                log_syslog_socket: None,
+                fingerprint_key_file: None,
+                max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+                admission: admission.clone(),
+            },
+        })
+    }
+
+    /// Shared state for a loaded configuration file.
+    pub fn from_loaded(loaded: Loaded) -> Arc<Self> {
+        let budget = Budget::new(loaded.daemon.max_buffered_bytes as usize);
         Arc::new(Shared {
-            inspector: RwLock::new(Arc::new(inspector)),
-            admission: Admission::new(admission),
+            admission: Admission::new(&loaded.daemon.admission),
+            current: RwLock::new(Current {
+                inspector: Arc::new(loaded.inspector),
+                daemon: loaded.daemon,
+            }),
             budget,
         })
     }
@@ -51,17 +83,26 @@ impl Shared {
 
     /// The configuration new transactions start with.
     pub fn current(&self) -> Arc<Inspector> {
-        self.inspector
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.read().inspector.clone()
+    }
+
+    /// The daemon settings in force.
+    pub fn daemon(&self) -> DaemonSettings {
+        self.read().daemon.clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
+        self.current.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Swaps in a new configuration; transactions in flight keep theirs.
-    pub fn replace(&self, inspector: Inspector) {
+    pub fn replace(&self, loaded: Loaded) {
         self.budget
-            .set_max(inspector.config().limits.max_buffered_bytes as usize);
-        *self.inspector.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(inspector);
+            .set_max(loaded.daemon.max_buffered_bytes as usize);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current {
+            inspector: Arc::new(loaded.inspector),
+            daemon: loaded.daemon,
+        };
     }
 }
 
@@ -72,46 +113,26 @@ struct Session {
     client_ip: Option<IpAddr>,
     /// Not an SMTP session (Postfix non_smtpd_milters / sendmail(1)).
     local: bool,
-    tx: Option<Transaction>,
+    tx: Option<Pending>,
 }
 
-/// Per-message state, created at MAIL.
-struct Transaction {
-    inspector: Arc<Inspector>,
-    sender: String,
-    auth: Option<String>,
-    recipients: Vec<String>,
-    queue_id: Option<String>,
-    /// Our own reference for replies and audit lines before Postfix has a queue id.
-    reference: String,
+/// A policed transaction and the message bytes arriving for it.
+struct Pending {
+    tx: Transaction,
     message: MessageBuffer,
 }
 
-fn macro_value(macros: &indymilter::Macros, name: &str) -> Option<String> {
-    let key = CString::new(name).ok()?;
+/// A macro's value, read as bytes and shown lossily (the MTA may pass any
+/// byte); an empty value counts as absent.
+fn macro_value(macros: &indymilter::Macros, name: &CStr) -> Option<String> {
     macros
-        .get(&key)
+        .get(name)
         .map(|v| v.to_string_lossy().into_owned())
         .filter(|v| !v.is_empty())
 }
 
 fn lossy(s: &CStr) -> String {
     s.to_string_lossy().into_owned()
-}
-
-impl Session {
-    fn envelope(&self, tx: &Transaction) -> Envelope {
-        Envelope {
-            client_ip: self.client_ip,
-            client_name: self.client_name.clone(),
-            auth_user: tx.auth.clone(),
-            sender: tx.sender.clone(),
-            recipients: tx.recipients.clone(),
-            queue_id: tx.queue_id.clone(),
-            reference: Some(tx.reference.clone()),
-            local_submission: self.local,
-        }
-    }
 }
 
 /// A short, process-unique transaction reference (`M` + 11 hex digits from
@@ -129,28 +150,27 @@ fn new_reference() -> String {
     )
 }
 
-fn audit_cx<'a>(session: &'a Session, tx: &'a Transaction) -> AuditContext<'a> {
-    AuditContext {
-        queue_id: tx.queue_id.as_deref(),
-        reference: Some(&tx.reference),
-        sender: &tx.sender,
-        recipients: &tx.recipients,
-        client_name: session.client_name.as_deref(),
-        client_addr: session.client_ip.map(|i| i.to_string()),
-        auth: tx.auth.as_deref(),
-    }
-}
-
-/// Puts `reply` on the context; an unusable reply degrades to a tempfail
-/// with Postfix's own text rather than to an accept.
-fn set_reply(reply: &mut indymilter::SmtpReply, r: &Reply) -> Status {
-    let status = if r.is_permanent() {
-        Status::Reject
-    } else {
-        Status::Tempfail
+/// The one translation from a decision to a milter status: `accept` is the
+/// status for "no objection" at this stage (`Continue` at RCPT, `Accept` at
+/// end of message); a reject or tempfail carries its reply, and a reply the
+/// MTA cannot take degrades to a tempfail rather than to an accept.
+fn status(
+    action: Action,
+    reply: Option<&Reply>,
+    accept: Status,
+    out: &mut indymilter::SmtpReply,
+) -> Status {
+    let fallback = match action {
+        Action::Accept => return accept,
+        Action::Reject => Status::Reject,
+        Action::Tempfail => Status::Tempfail,
     };
-    match reply.set_error_reply(&r.code, Some(&r.xcode), r.lines.iter().map(String::as_str)) {
-        Ok(()) => status,
+    let Some(r) = reply else {
+        return fallback;
+    };
+    match out.set_error_reply(&r.code, Some(&r.xcode), r.lines.iter().map(String::as_str)) {
+        Ok(()) if r.is_permanent() => Status::Reject,
+        Ok(()) => Status::Tempfail,
         Err(e) => {
             log::error!("reply could not be set ({e}); answering tempfail");
             Status::Tempfail
@@ -158,17 +178,166 @@ fn set_reply(reply: &mut indymilter::SmtpReply, r: &Reply) -> Status {
     }
 }
 
-fn status_for(v: &Verdict, reply: &mut indymilter::SmtpReply) -> Status {
-    match (v.action, &v.reply) {
-        (Action::Accept, _) => Status::Accept,
-        (_, Some(r)) => set_reply(reply, r),
-        (Action::Reject, None) => Status::Reject,
-        (Action::Tempfail, None) => Status::Tempfail,
+fn log_audit(line: Option<String>) {
+    if let Some(line) = line {
+        log::info!(target: "audit", "{line}");
     }
 }
 
+fn on_connect(hostname: &CStr, socket: SocketInfo) -> Session {
+    let mut s = Session {
+        client_name: Some(lossy(hostname)),
+        ..Default::default()
+    };
+    match socket {
+        // Postfix's cleanup (non_smtpd_milters) reports a client with port
+        // 0: mail from sendmail(1), not an SMTP session.
+        SocketInfo::Inet(addr) => {
+            s.client_ip = Some(addr.ip());
+            s.local = addr.port() == 0;
+        }
+        SocketInfo::Unix(_) | SocketInfo::Unknown => s.local = true,
+    }
+    s
+}
+
+fn on_mail(
+    shared: &Shared,
+    session: &mut Session,
+    macros: &indymilter::Macros,
+    args: &[CString],
+) -> Status {
+    let inspector = shared.current();
+    let envelope = Envelope {
+        client_ip: session.client_ip,
+        client_name: session.client_name.clone(),
+        auth_user: macro_value(macros, c"{auth_authen}"),
+        sender: args
+            .first()
+            .map(|a| bare_address(&lossy(a)))
+            .unwrap_or_default(),
+        recipients: Vec::new(),
+        queue_id: macro_value(macros, c"i"),
+        reference: Some(new_reference()),
+        local_submission: session.local,
+    };
+    let cap = inspector.policy().limits.max_message_bytes as usize;
+    session.tx = match Transaction::begin(inspector, envelope) {
+        Begin::Policed(tx) => Some(Pending {
+            tx,
+            message: MessageBuffer::new(cap, shared.budget.clone()),
+        }),
+        // Incoming mail is accepted here: never buffered or inspected, and
+        // never tempfailed by our load.
+        Begin::NotPoliced => return Status::Accept,
+    };
+    Status::Continue
+}
+
+fn on_rcpt(
+    pending: &mut Pending,
+    macros: &indymilter::Macros,
+    args: &[CString],
+    reply: &mut indymilter::SmtpReply,
+) -> Status {
+    let tx = &mut pending.tx;
+    tx.set_queue_id(macro_value(macros, c"i"));
+    let rcpt = args.first().map(|a| lossy(a)).unwrap_or_default();
+    let v = tx.recipient(&rcpt);
+    let mode = tx.inspector().policy().mode;
+    log_audit(audit::rcpt_line(tx.envelope(), &v, mode));
+    status(v.action, v.shown_reply(), Status::Continue, reply)
+}
+
+/// Header lines and body chunks, in the order they arrive, as one message.
+fn on_message_bytes(session: &mut Session, parts: &[&[u8]]) -> Status {
+    if let Some(p) = session.tx.as_mut() {
+        for part in parts {
+            p.message.push(part);
+        }
+    }
+    Status::Continue
+}
+
+async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
+    let Some(session) = cx.data.as_mut() else {
+        return Status::Tempfail;
+    };
+    let Some(mut pending) = session.tx.take() else {
+        log::error!("end of message without a transaction; answering tempfail");
+        return Status::Tempfail;
+    };
+    pending.tx.set_queue_id(macro_value(&cx.macros, c"i"));
+    let verdict = judge(pending, shared).await;
+    let (v, tx) = (&verdict.0, &verdict.1);
+    log_audit(audit::eom_line(
+        tx.envelope(),
+        v,
+        tx.inspector().policy().mode,
+    ));
+    status(v.action, v.shown_reply(), Status::Accept, &mut cx.reply)
+}
+
+/// Inspects the message off the async threads under the scan timeout, in
+/// one of the limited inspection slots; any failure is a tempfail.
+async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transaction>) {
+    let tx = Arc::new(pending.tx);
+    if pending.message.over_budget {
+        return (tx.tempfail(TempfailCause::BufferBudget), tx);
+    }
+    let truncated = pending.message.truncated;
+    let bytes = pending.message.take();
+    let timeout = tx.inspector().policy().scan_timeout();
+    let weight = Weight::of(&bytes, shared.admission.settings().light_max_bytes);
+    let env = tx.envelope();
+    let client = env
+        .auth_user
+        .clone()
+        .or_else(|| env.client_ip.map(|ip| ip.to_string()));
+    let permit = match shared
+        .admission
+        .inspection_slot(client.as_deref(), weight)
+        .await
+    {
+        Ok(slot) => slot,
+        Err(_busy) => return (tx.tempfail(TempfailCause::NoSlot), tx),
+    };
+    let job_tx = tx.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let message = if truncated {
+            Message::truncated(&bytes)
+        } else {
+            Message::whole(&bytes)
+        };
+        let verdict = job_tx.finish(message);
+        drop(bytes);
+        if weight == Weight::Heavy {
+            crate::memory::release_free_memory();
+        }
+        verdict
+    });
+    let verdict = match tokio::time::timeout(timeout, job).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(join)) => {
+            // The panic payload may quote message text: never log it.
+            log::error!(
+                "inspection failed ({}); answering tempfail",
+                if join.is_panic() {
+                    "panic"
+                } else {
+                    "cancelled"
+                }
+            );
+            tx.tempfail(TempfailCause::Failed)
+        }
+        Err(_) => tx.tempfail(TempfailCause::Timeout),
+    };
+    (verdict, tx)
+}
+
 fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
-    let eom_shared = shared.clone();
+    let (mail_shared, eom_shared) = (shared.clone(), shared);
     Callbacks::new()
         .on_negotiate(|cx: &mut NegotiateContext<Session>, _, _| {
             Box::pin(async move {
@@ -181,145 +350,60 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                 Status::Continue
             })
         })
-        .on_connect(
-            |cx: &mut Context<Session>, hostname: CString, socket: SocketInfo| {
-                Box::pin(async move {
-                    let mut s = Session {
-                        client_name: Some(lossy(&hostname)),
-                        ..Default::default()
-                    };
-                    match socket {
-                        // Postfix's cleanup (non_smtpd_milters) reports a client
-                        // with port 0: mail from sendmail(1), not an SMTP session.
-                        SocketInfo::Inet(addr) => {
-                            s.client_ip = Some(addr.ip());
-                            s.local = addr.port() == 0;
-                        }
-                        SocketInfo::Unix(_) | SocketInfo::Unknown => s.local = true,
-                    }
-                    cx.data = Some(s);
-                    Status::Continue
-                })
-            },
-        )
+        .on_connect(|cx: &mut Context<Session>, host: CString, socket| {
+            Box::pin(async move {
+                cx.data = Some(on_connect(&host, socket));
+                Status::Continue
+            })
+        })
         .on_helo(|_, _| Box::pin(async { Status::Continue }))
         .on_mail(move |cx: &mut Context<Session>, args: Vec<CString>| {
-            let shared = shared.clone();
+            let shared = mail_shared.clone();
             Box::pin(async move {
-                let Some(session) = cx.data.as_mut() else {
-                    return Status::Tempfail;
-                };
-                let sender = args
-                    .first()
-                    .map(|a| bare_address(&lossy(a)))
-                    .unwrap_or_default();
-                let inspector = shared.current();
-                // One byte past the size limit, so the core sees it was passed.
-                let cap = inspector
-                    .config()
-                    .limits
-                    .max_message_bytes
-                    .saturating_add(1) as usize;
-                session.tx = Some(Transaction {
-                    message: MessageBuffer::new(cap, shared.budget.clone()),
-                    inspector,
-                    sender,
-                    auth: macro_value(&cx.macros, "{auth_authen}"),
-                    recipients: Vec::new(),
-                    queue_id: macro_value(&cx.macros, "i"),
-                    reference: new_reference(),
-                });
-                // Incoming mail (a citizen writing to the municipality) is
-                // not policed: accept it here, so it is neither buffered
-                // nor inspected, and can never be tempfailed by our load.
-                let tx = session.tx.as_ref().expect("just set");
-                if !tx.inspector.is_outgoing(&session.envelope(tx)) {
-                    session.tx = None;
-                    return Status::Accept;
+                match cx.data.as_mut() {
+                    Some(session) => on_mail(&shared, session, &cx.macros, &args),
+                    None => Status::Tempfail,
                 }
-                Status::Continue
             })
         })
         .on_rcpt(|cx: &mut Context<Session>, args: Vec<CString>| {
             Box::pin(async move {
-                let Some(session) = cx.data.as_mut() else {
-                    return Status::Tempfail;
-                };
-                let queue_id = macro_value(&cx.macros, "i");
-                let local = session.local;
-                let Some(tx) = session.tx.as_mut() else {
-                    return Status::Tempfail;
-                };
-                if queue_id.is_some() {
-                    tx.queue_id = queue_id;
+                match cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
+                    Some(p) => on_rcpt(p, &cx.macros, &args, &mut cx.reply),
+                    None => Status::Tempfail,
                 }
-                let rcpt = args
-                    .first()
-                    .map(|a| bare_address(&lossy(a)))
-                    .unwrap_or_default();
-                // Mail from sendmail(1) cannot be refused per recipient:
-                // the recipient rules run at end of message instead.
-                if local {
-                    tx.recipients.push(rcpt);
-                    return Status::Continue;
-                }
-                let tx = session.tx.as_ref().expect("checked above");
-                let v = tx.inspector.check_recipient(&session.envelope(tx), &rcpt);
-                if let Some(line) =
-                    audit::rcpt_line(&audit_cx(session, tx), &v, tx.inspector.config().mode)
-                {
-                    log::info!(target: "audit", "{line}");
-                }
-                let status = match (v.action, &v.reply) {
-                    (Action::Accept, _) => Status::Continue,
-                    (_, Some(r)) => set_reply(&mut cx.reply, r),
-                    _ => Status::Reject,
-                };
-                if status == Status::Continue {
-                    session
-                        .tx
-                        .as_mut()
-                        .expect("checked above")
-                        .recipients
-                        .push(rcpt);
-                }
-                status
             })
         })
         .on_data(|_| Box::pin(async { Status::Continue }))
         .on_header(|cx: &mut Context<Session>, name: CString, value: CString| {
             Box::pin(async move {
-                if let Some(tx) = cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
-                    let mut line =
-                        Vec::with_capacity(name.as_bytes().len() + value.as_bytes().len() + 4);
-                    line.extend_from_slice(name.as_bytes());
-                    line.extend_from_slice(b": ");
-                    line.extend_from_slice(value.as_bytes());
-                    line.extend_from_slice(b"\r\n");
-                    append(tx, &line);
+                match cx.data.as_mut() {
+                    Some(s) => {
+                        on_message_bytes(s, &[name.as_bytes(), b": ", value.as_bytes(), b"\r\n"])
+                    }
+                    None => Status::Continue,
                 }
-                Status::Continue
             })
         })
         .on_eoh(|cx: &mut Context<Session>| {
             Box::pin(async move {
-                if let Some(tx) = cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
-                    append(tx, b"\r\n");
+                match cx.data.as_mut() {
+                    Some(s) => on_message_bytes(s, &[b"\r\n"]),
+                    None => Status::Continue,
                 }
-                Status::Continue
             })
         })
         .on_body(|cx: &mut Context<Session>, chunk| {
             Box::pin(async move {
-                if let Some(tx) = cx.data.as_mut().and_then(|s| s.tx.as_mut()) {
-                    append(tx, &chunk);
+                match cx.data.as_mut() {
+                    Some(s) => on_message_bytes(s, &[&chunk]),
+                    None => Status::Continue,
                 }
-                Status::Continue
             })
         })
         .on_eom(move |cx: &mut EomContext<Session>| {
             let shared = eom_shared.clone();
-            Box::pin(async move { end_of_message(cx, &shared).await })
+            Box::pin(async move { on_eom(cx, &shared).await })
         })
         .on_abort(|cx: &mut Context<Session>| {
             Box::pin(async move {
@@ -330,89 +414,6 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
             })
         })
         .on_close(|_| Box::pin(async { Status::Continue }))
-}
-
-fn append(tx: &mut Transaction, bytes: &[u8]) {
-    tx.message.push(bytes);
-}
-
-async fn end_of_message(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
-    let queue_id = macro_value(&cx.macros, "i");
-    let Some(session) = cx.data.as_mut() else {
-        return Status::Tempfail;
-    };
-    let Some(mut tx) = session.tx.take() else {
-        log::error!("end of message without a transaction; answering tempfail");
-        return Status::Tempfail;
-    };
-    if queue_id.is_some() {
-        tx.queue_id = queue_id;
-    }
-    let env = session.envelope(&tx);
-    let inspector = tx.inspector.clone();
-    let timeout = Duration::from_secs(inspector.config().limits.scan_timeout_seconds);
-    if tx.message.over_budget {
-        let v = inspector.tempfail(
-            &env,
-            "internal.overload",
-            "limits.max_buffered_bytes in use by other mail",
-        );
-        if let Some(line) = audit::eom_line(&audit_cx(session, &tx), &v, inspector.config().mode) {
-            log::info!(target: "audit", "{line}");
-        }
-        return status_for(&v, &mut cx.reply);
-    }
-    let message = tx.message.take();
-
-    let weight = Weight::of(&message, shared.admission.settings().light_max_bytes);
-    let client = env
-        .auth_user
-        .clone()
-        .or_else(|| env.client_ip.map(|ip| ip.to_string()));
-    let verdict = match shared
-        .admission
-        .inspection_slot(client.as_deref(), weight)
-        .await
-    {
-        Err(busy) => inspector.tempfail(&env, "internal.overload", busy.reason()),
-        Ok(permit) => {
-            let (insp, e) = (inspector.clone(), env.clone());
-            let job = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                let verdict = insp.inspect_message(&e, &message);
-                drop(message);
-                if weight == Weight::Heavy {
-                    crate::memory::release_free_memory();
-                }
-                verdict
-            });
-            match tokio::time::timeout(timeout, job).await {
-                Ok(Ok(v)) => v,
-                Ok(Err(join)) => {
-                    // The panic payload may quote message text: never log it.
-                    log::error!(
-                        "inspection failed ({}); answering tempfail",
-                        if join.is_panic() {
-                            "panic"
-                        } else {
-                            "cancelled"
-                        }
-                    );
-                    inspector.tempfail(&env, "internal.error", "inspection failed")
-                }
-                Err(_) => inspector.tempfail(
-                    &env,
-                    "internal.timeout",
-                    "inspection exceeded limits.scan_timeout_seconds",
-                ),
-            }
-        }
-    };
-    if let Some(line) = audit::eom_line(&audit_cx(session, &tx), &verdict, inspector.config().mode)
-    {
-        log::info!(target: "audit", "{line}");
-    }
-    status_for(&verdict, &mut cx.reply)
 }
 
 /// Serves milter connections on `listener` until `shutdown` completes.
@@ -431,4 +432,22 @@ where
     };
     let listener = AdmittedListener::new(listener, shared.admission.clone());
     indymilter::run(listener, callbacks(shared), config, shutdown).await
+}
+
+/// As [`run`], reloading the configuration on each request from `reloads`.
+/// Reloads run beside the milter, so shutdown never waits for one.
+pub async fn run_reloading<L>(
+    listener: L,
+    shared: Arc<Shared>,
+    reloads: Reloads,
+    shutdown: impl Future,
+) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Io: PeerIdentity,
+{
+    let reloader = tokio::spawn(reloads.serve(shared.clone()));
+    let result = run(listener, shared, shutdown).await;
+    reloader.abort();
+    result
 }

@@ -2,11 +2,15 @@
 //! rules and for searching archives. Inputs: .eml files, directories
 //! (recursively, which covers Maildir), mbox files, or `-` for stdin.
 
+use cpr_milter_core::envelope::bare_address;
 use cpr_milter_core::redact::redact_digits;
-use cpr_milter_core::{Action, Envelope, Finding, Inspector, RcptVerdict, Verdict};
+use cpr_milter_core::{
+    Action, Begin, Envelope, Finding, Inspector, Message, RcptVerdict, Transaction, Verdict,
+};
 use serde_json::json;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How `scan` builds the envelope.
 #[derive(Clone, Debug, Default)]
@@ -44,7 +48,7 @@ impl Outcome {
     pub fn to_json(&self) -> serde_json::Value {
         let finding = |f: &Finding| {
             json!({
-                "rule": f.rule,
+                "rule": f.rule.as_str(),
                 "location": redact_digits(&f.location),
                 "offset": f.offset,
                 "masked": f.masked,
@@ -68,7 +72,7 @@ impl Outcome {
                 "address": redact_digits(&r.address),
                 "action": r.action.as_str(),
                 "would": r.would.map(|w| w.as_str()),
-                "reply": r.reply.as_ref().filter(|_| r.action != Action::Accept || r.would.is_some()).map(|x| x.to_string()),
+                "reply": r.shown_reply().map(|x| x.to_string()),
             })).collect::<Vec<_>>(),
             "findings": self.findings().into_iter().map(finding).collect::<Vec<_>>(),
         })
@@ -120,9 +124,10 @@ fn header_envelope(raw: &[u8]) -> (String, Vec<String>) {
     (sender, rcpts)
 }
 
-/// Runs RCPT checks then the end-of-message inspection, as the daemon does.
+/// Drives one core transaction as the daemon does: MAIL, each RCPT, then
+/// end of message (unless RCPT refused every recipient).
 pub fn scan_message(
-    inspector: &Inspector,
+    inspector: &Arc<Inspector>,
     opts: &ScanOptions,
     path: String,
     raw: &[u8],
@@ -149,15 +154,24 @@ pub fn scan_message(
     } else {
         env.auth_user = Some("scan".into());
     }
-    let mut verdicts = Vec::new();
-    for r in &rcpts {
-        let v = inspector.check_recipient(&env, r);
-        if v.action == Action::Accept {
-            env.recipients.push(v.address.clone());
+    let mut tx = match Transaction::begin(inspector.clone(), env) {
+        Begin::Policed(tx) => tx,
+        Begin::NotPoliced => {
+            return Outcome {
+                path,
+                action: Action::Accept,
+                stage: "eom",
+                reply: None,
+                recipients: rcpts
+                    .iter()
+                    .map(|r| RcptVerdict::accepted(bare_address(r)))
+                    .collect(),
+                verdict: Some(Verdict::accept(Vec::new())),
+            };
         }
-        verdicts.push(v);
-    }
-    if !rcpts.is_empty() && env.recipients.is_empty() {
+    };
+    let verdicts: Vec<RcptVerdict> = rcpts.iter().map(|r| tx.recipient(r)).collect();
+    if tx.refused_all(rcpts.len()) {
         let reply = verdicts
             .iter()
             .find_map(|v| v.reply.as_ref())
@@ -171,12 +185,8 @@ pub fn scan_message(
             verdict: None,
         };
     }
-    let v = inspector.inspect_message(&env, raw);
-    let reply = v
-        .reply
-        .as_ref()
-        .filter(|_| v.action != Action::Accept || v.would.is_some())
-        .map(|r| r.to_string());
+    let v = tx.finish(Message::whole(raw));
+    let reply = v.shown_reply().map(|r| r.to_string());
     Outcome {
         path,
         action: v.action,
@@ -269,7 +279,7 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Scans every input; calls `emit` per message. Returns the number of
 /// rejected (or tempfailed) messages, or an error for unreadable input.
 pub fn scan_paths(
-    inspector: &Inspector,
+    inspector: &Arc<Inspector>,
     opts: &ScanOptions,
     paths: &[String],
     emit: &mut dyn FnMut(&Outcome),

@@ -1,13 +1,12 @@
 //! The milter driven in-process over 127.0.0.1 with indymilter-test: one full
 //! transaction per case, asserting the exact reply at each stage.
 
-use cpr_milter::Shared;
-use cpr_milter_core::Inspector;
+mod support;
+
 use indymilter::MacroStage;
 use indymilter_test::{Status, TestConnection};
 use std::net::SocketAddr;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use support::inprocess::InProcess;
 
 const CONFIG: &str = "\
 listen: inet:127.0.0.1:0
@@ -23,38 +22,7 @@ recipients:
     nedlagt@nyborg.dk: ~
 ";
 
-struct Milter {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Milter {
-    async fn start(yaml: &str) -> Milter {
-        let config =
-            cpr_milter_core::config::parse(yaml, "test.yaml").expect("test config is valid");
-        let shared = Shared::new(Inspector::new(
-            config,
-            Some(b"test-fingerprint-key".to_vec()),
-        ));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            cpr_milter::run(listener, shared, rx).await.unwrap();
-        });
-        Milter {
-            addr,
-            stop: Some(tx),
-            task,
-        }
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.await.unwrap();
-    }
-}
+type Milter = InProcess;
 
 /// Sends one message; returns the status of each RCPT and of end of message.
 async fn transaction(

@@ -7,15 +7,21 @@ mod support;
 use indymilter_test::{Status, TestConnection};
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 use support::daemon::Daemon;
 use support::free_port;
+use support::inprocess::InProcess;
 
 fn config(port: u16, retired: &str) -> String {
     format!("listen: inet:127.0.0.1:{port}\norganisation:\n  domains: [nyborg.dk]\nrecipients:\n  retired:\n{retired}log:\n  destination: stderr\n")
 }
 
 async fn rcpt_status(port: u16, rcpt: &str) -> Status {
-    let mut c = TestConnection::open(("127.0.0.1", port)).await.unwrap();
+    rcpt_status_at(([127, 0, 0, 1], port).into(), rcpt).await
+}
+
+async fn rcpt_status_at(addr: std::net::SocketAddr, rcpt: &str) -> Status {
+    let mut c = TestConnection::open(addr).await.unwrap();
     c.connect("client", ([127, 0, 0, 1], 40000)).await.unwrap();
     c.helo("client").await.unwrap();
     c.mail(["<a@nyborg.dk>"]).await.unwrap();
@@ -124,4 +130,60 @@ fn check_config_reports_errors_with_position_and_exit_code() {
             "check-config output lacks {line:?}:\n{shown}"
         );
     }
+}
+
+/// Polls (bounded) until RCPT to `rcpt` is answered with `want`'s kind.
+async fn wait_rcpt(m: &InProcess, rcpt: &str, rejected: bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = rcpt_status_at(m.addr, rcpt).await;
+        if matches!(s, Status::Reject { .. }) == rejected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RCPT {rcpt}: still {s:?} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn in_process_reload_applies_good_files_and_keeps_serving_on_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("milter.yaml");
+    std::fs::write(&cfg, config(0, "    a@nyborg.dk: ~\n")).unwrap();
+    let m = InProcess::start_reloading(&cfg).await;
+    wait_rcpt(&m, "a@nyborg.dk", true).await;
+    wait_rcpt(&m, "b@nyborg.dk", false).await;
+
+    std::fs::write(
+        &cfg,
+        config(0, "    a@nyborg.dk: ~\n    b@nyborg.dk: c@nyborg.dk\n"),
+    )
+    .unwrap();
+    m.reload();
+    wait_rcpt(&m, "b@nyborg.dk", true).await;
+
+    // A bad file is refused: b@ stays retired.
+    std::fs::write(&cfg, config(0, "    not-an-address: ~\n")).unwrap();
+    m.reload();
+    // A FIFO in place of the file is refused without waiting for a writer.
+    std::fs::remove_file(&cfg).unwrap();
+    let made = Command::new("mkfifo").arg(&cfg).status().unwrap();
+    assert!(made.success());
+    m.reload();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(matches!(
+        rcpt_status_at(m.addr, "b@nyborg.dk").await,
+        Status::Reject { .. }
+    ));
+    // The listen address is restart-only: the running one is kept.
+    assert_eq!(m.shared.daemon().listen.to_string(), "inet:127.0.0.1:0");
+    let stopping = Instant::now();
+    m.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "shutdown waited for a reload"
+    );
 }

@@ -13,9 +13,12 @@ pub mod policy;
 pub mod recipients;
 pub mod redact;
 pub mod reply;
+pub mod transaction;
 pub mod verdict;
 
-pub use config::{Config, ConfigError};
+pub use config::ConfigError;
 pub use envelope::Envelope;
 pub use inspect::Inspector;
-pub use verdict::{Action, Confidence, Finding, RcptVerdict, Verdict};
+pub use policy::{Mode, Policy, UnscannablePolicy};
+pub use transaction::{Begin, Message, Transaction};
+pub use verdict::{Action, Confidence, Finding, RcptVerdict, Rule, TempfailCause, Verdict};

@@ -3,12 +3,17 @@
 //! number the sender put in a file name must not reach syslog through the
 //! `where=` field.
 
-/// Keeps the first four digits of any run of six or more digits and replaces
-/// the rest with `X`. Digits are any Unicode decimal digits (full-width ones
-/// too); a run may contain the separators the detector accepts (ASCII and
-/// Unicode dashes, spaces including no-break ones, `.`, `/`) and the
-/// invisible characters it ignores (soft hyphen, zero-width), so nothing the
-/// detector would read as a number survives in a log line.
+/// Masks every digit run that could hold a CPR number, keeping its first
+/// four digits and replacing the rest with `X`; leaves every other number
+/// as it is (`67108864`, `127.0.0.1`, `4.3.5`), so log lines stay useful.
+///
+/// A run is digits joined by the separators the detector accepts (ASCII
+/// and Unicode dashes, spaces including no-break ones, `.`, `/`) and the
+/// invisible characters it ignores (soft hyphen, zero-width). Digits are
+/// any Unicode decimal digits (full-width ones too). A run could hold a
+/// number when one group of digits is ten or more long, or a group of six
+/// is followed by a group of four or more (`DDMMYY-SSSS`): the detector's
+/// shapes, with margin for digits glued on.
 pub fn redact_digits(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -19,18 +24,9 @@ pub fn redact_digits(s: &str) -> String {
             i += 1;
             continue;
         }
-        let mut j = i;
-        let mut digits = 0;
-        let mut last_digit_end = i;
-        while j < chars.len() && (is_digit(chars[j]) || (digits > 0 && is_joiner(chars[j]))) {
-            if is_digit(chars[j]) {
-                digits += 1;
-                last_digit_end = j + 1;
-            }
-            j += 1;
-        }
-        let run = &chars[i..last_digit_end];
-        if digits >= 6 {
+        let end = run_end(&chars, i);
+        let run = &chars[i..end];
+        if could_hold_a_number(run) {
             let mut kept = 0;
             for &c in run {
                 if is_digit(c) {
@@ -43,9 +39,40 @@ pub fn redact_digits(s: &str) -> String {
         } else {
             out.extend(run);
         }
-        i = last_digit_end;
+        i = end;
     }
     out
+}
+
+/// The end of the run starting at the digit `start`: just after its last digit.
+fn run_end(chars: &[char], start: usize) -> usize {
+    let mut j = start;
+    let mut last_digit_end = start;
+    while j < chars.len() && (is_digit(chars[j]) || is_joiner(chars[j]) || is_invisible(chars[j])) {
+        if is_digit(chars[j]) {
+            last_digit_end = j + 1;
+        }
+        j += 1;
+    }
+    last_digit_end
+}
+
+/// Whether the groups of a run (split at visible separators) have a CPR shape.
+fn could_hold_a_number(run: &[char]) -> bool {
+    let mut groups = Vec::new();
+    let mut n = 0;
+    for &c in run {
+        if is_digit(c) {
+            n += 1;
+        } else if is_joiner(c) && n > 0 {
+            groups.push(n);
+            n = 0;
+        }
+    }
+    if n > 0 {
+        groups.push(n);
+    }
+    groups.iter().any(|&g| g >= 10) || groups.windows(2).any(|w| w[0] >= 6 && w[1] >= 4)
 }
 
 fn is_digit(c: char) -> bool {
@@ -58,12 +85,20 @@ fn is_unicode_decimal(c: char) -> bool {
     matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{0660}'..='\u{0669}' | '\u{06F0}'..='\u{06F9}' | '\u{0966}'..='\u{096F}' | '\u{1D7CE}'..='\u{1D7FF}')
 }
 
-/// Characters allowed between the digits of one number.
+/// Visible separators between the digit groups of one number.
 fn is_joiner(c: char) -> bool {
     matches!(
         c,
-        '-' | ' ' | '.' | '/' | '\u{00A0}' | '\u{202F}' | '\u{2007}' | '\u{3000}' | '\u{00AD}' | '\u{200B}'..='\u{200D}'
-            | '\u{2060}' | '\u{FEFF}' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}'
+        '-' | ' ' | '.' | '/' | '\u{00A0}' | '\u{202F}' | '\u{2007}' | '\u{3000}' | '\u{2010}'
+            ..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}'
+    )
+}
+
+/// Characters the detector ignores inside a digit group.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
     )
 }
 
@@ -80,6 +115,23 @@ mod tests {
         assert_eq!(redact_digits("2410851337@x.dk"), "2410XXXXXX@x.dk");
         assert_eq!(redact_digits("rapport 2024.docx"), "rapport 2024.docx");
         assert_eq!(redact_digits("a 12 b"), "a 12 b");
+        assert_eq!(redact_digits("241085 - 1337"), "2410XX - XXXX");
+        assert_eq!(redact_digits("ref 12 241085-1337"), "ref 12 24XXXX-XXXX");
+    }
+
+    #[test]
+    fn other_numbers_stay_readable() {
+        for s in [
+            "message larger than 67108864 bytes",
+            "host[127.0.0.1]",
+            "Postfix would answer 451 4.3.5",
+            "2024-06-01 12:00",
+            "dato 241085",
+            "tlf. 12 34 56 78",
+            "192.168.100.200",
+        ] {
+            assert_eq!(redact_digits(s), s);
+        }
     }
 
     #[test]

@@ -45,14 +45,137 @@ impl fmt::Display for Confidence {
     }
 }
 
+/// A rule that can decide a message or recipient; its id is what audit
+/// lines and `scan` print (`rule=cpr.subject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// A CPR number in the Subject.
+    CprSubject,
+    /// A CPR number in another human-readable header or a file name.
+    CprHeader,
+    /// A CPR number in a body part.
+    CprBody,
+    /// A CPR number in an attachment's text.
+    CprAttachment,
+    /// A recipient domain imitating an own or partner domain.
+    RecipientLookalike,
+    /// A retired mailbox.
+    RecipientRetired,
+    /// Content that could not be inspected.
+    ContentUnscannable,
+    /// Inspection ran out of time.
+    InternalTimeout,
+    /// No capacity to inspect (memory budget, inspection slots).
+    InternalOverload,
+    /// Inspection failed.
+    InternalError,
+}
+
+impl Rule {
+    /// Every rule, in the order of this list.
+    pub const ALL: [Rule; 10] = [
+        Rule::CprSubject,
+        Rule::CprHeader,
+        Rule::CprBody,
+        Rule::CprAttachment,
+        Rule::RecipientLookalike,
+        Rule::RecipientRetired,
+        Rule::ContentUnscannable,
+        Rule::InternalTimeout,
+        Rule::InternalOverload,
+        Rule::InternalError,
+    ];
+
+    /// The rule's id (`cpr.subject`, `recipient.lookalike` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::CprSubject => "cpr.subject",
+            Rule::CprHeader => "cpr.header",
+            Rule::CprBody => "cpr.body",
+            Rule::CprAttachment => "cpr.attachment",
+            Rule::RecipientLookalike => "recipient.lookalike",
+            Rule::RecipientRetired => "recipient.retired",
+            Rule::ContentUnscannable => "content.unscannable",
+            Rule::InternalTimeout => "internal.timeout",
+            Rule::InternalOverload => "internal.overload",
+            Rule::InternalError => "internal.error",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule reads as its id wherever text is expected.
+impl std::ops::Deref for Rule {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for Rule {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Why a message could not be judged and gets a temporary failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TempfailCause {
+    /// The shared memory budget for mail being received was in use.
+    BufferBudget,
+    /// No inspection slot came free within the scan timeout.
+    NoSlot,
+    /// The inspection failed (a panic in a reader).
+    Failed,
+    /// The inspection ran past the scan timeout.
+    Timeout,
+    /// Extraction ran out of its share of the scan timeout.
+    ExtractionDeadline,
+}
+
+impl TempfailCause {
+    /// The rule the audit line names.
+    pub fn rule(self) -> Rule {
+        match self {
+            TempfailCause::BufferBudget | TempfailCause::NoSlot => Rule::InternalOverload,
+            TempfailCause::Failed => Rule::InternalError,
+            TempfailCause::Timeout | TempfailCause::ExtractionDeadline => Rule::InternalTimeout,
+        }
+    }
+
+    /// The audit line's reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            TempfailCause::BufferBudget => "limits.max_buffered_bytes in use by other mail",
+            TempfailCause::NoSlot => "no inspection slot free within the scan timeout",
+            TempfailCause::Failed => "inspection failed",
+            TempfailCause::Timeout => "inspection exceeded limits.scan_timeout_seconds",
+            TempfailCause::ExtractionDeadline => {
+                "extraction ran out of time (80% of limits.scan_timeout_seconds)"
+            }
+        }
+    }
+}
+
 /// One reason a message or recipient was looked at twice. Never holds the
 /// digits of a CPR number: only a mask and an optional keyed fingerprint;
 /// `location` and `reason` are redacted when the finding is made (a file
 /// name or address may hold a number), so every front end can print them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// Rule identifier as it appears in audit lines (`cpr.subject`, `recipient.lookalike` …).
-    pub rule: String,
+    /// The rule that made it.
+    pub rule: Rule,
     /// Where it was found (`header:Subject`, `body:text/plain`, `rcpt:<a@b.dk>` …).
     pub location: String,
     /// Byte offset of a CPR match in the decoded text of that location.
@@ -70,12 +193,39 @@ pub struct Finding {
 /// Decision for one RCPT command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RcptVerdict {
+    /// The recipient, without angle brackets.
     pub address: String,
+    /// What the MTA is told (monitor mode already applied).
     pub action: Action,
+    /// The reply for a reject; in monitor mode the one enforce would send.
     pub reply: Option<Reply>,
+    /// Why the recipient was refused (or would be).
     pub finding: Option<Finding>,
     /// In monitor mode: the action enforce mode would have taken.
     pub would: Option<Action>,
+}
+
+impl RcptVerdict {
+    /// A recipient no rule objects to.
+    pub fn accepted(address: String) -> Self {
+        RcptVerdict {
+            address,
+            action: Action::Accept,
+            reply: None,
+            finding: None,
+            would: None,
+        }
+    }
+
+    /// The reply worth showing: the one sent, or in monitor mode the one
+    /// enforce mode would have sent.
+    pub fn shown_reply(&self) -> Option<&Reply> {
+        shown(self.action, self.would, self.reply.as_ref())
+    }
+}
+
+fn shown(action: Action, would: Option<Action>, reply: Option<&Reply>) -> Option<&Reply> {
+    reply.filter(|_| action != Action::Accept || would.is_some())
 }
 
 /// Decision for a whole message at end of data.
@@ -87,7 +237,7 @@ pub struct Verdict {
     /// The reply to send with a reject or tempfail.
     pub reply: Option<Reply>,
     /// The rule that decided, when not a plain accept.
-    pub rule: Option<String>,
+    pub rule: Option<Rule>,
     /// In monitor mode: the action enforce mode would have taken.
     pub would: Option<Action>,
     /// Every finding, including ones that did not cause a reject (single
@@ -104,6 +254,12 @@ impl Verdict {
             would: None,
             findings,
         }
+    }
+
+    /// The reply worth showing: the one sent, or in monitor mode the one
+    /// enforce mode would have sent.
+    pub fn shown_reply(&self) -> Option<&Reply> {
+        shown(self.action, self.would, self.reply.as_ref())
     }
 
     /// True when the decision is worth an audit line (anything but a plain,

@@ -6,7 +6,9 @@ use std::io::{Cursor, Write};
 
 mod common;
 
-use cpr_milter_core::extract::{extract, extract_headers, Extracted, Limits, SegmentKind};
+use cpr_milter_core::extract::{
+    extract, extract_headers, Cause, Extracted, Limits, SegmentKind, Unscannable,
+};
 use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
 
 fn reasons(x: &Extracted) -> String {
@@ -285,9 +287,9 @@ fn deadline_is_checked_between_parts() {
 
 #[test]
 fn extraction_deadline_is_shorter_than_the_scan_timeout() {
-    let settings = cpr_milter_core::config::LimitSettings::default();
-    let limits = Limits::from(&settings);
-    let outer = std::time::Duration::from_secs(settings.scan_timeout_seconds);
+    let policy = cpr_milter_core::Policy::default();
+    let limits = &policy.limits;
+    let outer = policy.scan_timeout();
     assert_eq!(limits.timeout, outer * 4 / 5);
 }
 
@@ -490,4 +492,401 @@ Content-Disposition: attachment; filename=\"Sag 290200-4001.bin\"\r\n\r\n"
     let cut = b"From: a@nyborg.dk\r\nSubject: Borger 241085-1337\r\nTo: b@gm";
     let x = extract_headers(cut, &limits);
     assert!(x.segments.iter().any(|s| s.text.contains("241085-1337")));
+}
+
+// The crafted cases that once walked out under `unscannable: accept`: each
+// carries a plaintext CPR number and must come back as unscannable content
+// with the right cause (or be read after all), never as a clean extraction.
+
+/// The unscannable entries of `cause`.
+fn of_cause(x: &Extracted, cause: Cause) -> Vec<Unscannable> {
+    x.unscannable
+        .iter()
+        .filter(|u| u.cause == cause)
+        .cloned()
+        .collect()
+}
+
+/// Extracts a message carrying `data` as the attachment `name`.
+fn attached(name: &str, data: &[u8], limits: &Limits) -> Extracted<'static> {
+    extract(&with_attachment(name, data), limits).into_owned()
+}
+
+fn found(x: &Extracted, needle: &str) -> bool {
+    x.segments.iter().any(|s| s.text.contains(needle))
+}
+
+#[test]
+fn crafted_more_than_2000_mime_parts_is_a_limit() {
+    let mut raw = b"From: a@nyborg.dk\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n".to_vec();
+    for i in 0..2100 {
+        raw.extend_from_slice(
+            format!("--p\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n").as_bytes(),
+        );
+    }
+    raw.extend_from_slice(
+        b"--p\r\nContent-Type: text/plain\r\n\r\nBorger 241085-1337\r\n--p--\r\n",
+    );
+    let x = extract(&raw, &Limits::default());
+    assert!(
+        !found(&x, "241085-1337"),
+        "the part past the limit was read"
+    );
+    let limit = of_cause(&x, Cause::Limit);
+    assert!(
+        limit
+            .iter()
+            .any(|u| u.reason == "more than 2000 MIME parts"),
+        "{}",
+        reasons(&x)
+    );
+}
+
+#[test]
+fn crafted_docx_over_the_compression_ratio_is_a_limit() {
+    let mut xml =
+        b"<w:document><w:body><w:p><w:r><w:t>Borger 241085-1337</w:t></w:r></w:p>".to_vec();
+    xml.resize(xml.len() + 8 * 1024 * 1024, b' ');
+    xml.extend_from_slice(b"</w:body></w:document>");
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", &xml),
+    ]);
+    let x = attached("sag.docx", &docx, &Limits::default());
+    let limit = of_cause(&x, Cause::Limit);
+    assert!(
+        limit
+            .iter()
+            .any(|u| u.location == "attachment:sag.docx:word/document.xml"
+                && u.reason.contains("compression ratio above 200")),
+        "{}",
+        reasons(&x)
+    );
+}
+
+/// `zip` with `copies` more central-directory records, each a copy of the
+/// first one (renamed `0.txt`, `1.txt` …) pointing at the same local entry:
+/// overlapping entries, the trick of non-recursive zip bombs.
+fn overlap(zip: &[u8], copies: usize) -> Vec<u8> {
+    let cd = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let eocd = zip.windows(4).rposition(|w| w == b"PK\x05\x06").unwrap();
+    let record = &zip[cd..eocd];
+    let name_len = usize::from(u16::from_le_bytes([record[28], record[29]]));
+    let mut out = zip[..eocd].to_vec();
+    let mut added = 0usize;
+    for i in 0..copies {
+        let name = format!("{i:0width$}", width = name_len);
+        let mut r = record.to_vec();
+        r[46..46 + name_len].copy_from_slice(&name.as_bytes()[..name_len]);
+        added += r.len();
+        out.extend_from_slice(&r);
+    }
+    let mut tail = zip[eocd..].to_vec();
+    let n = u16::from_le_bytes([tail[10], tail[11]]) + copies as u16;
+    tail[8..10].copy_from_slice(&n.to_le_bytes());
+    tail[10..12].copy_from_slice(&n.to_le_bytes());
+    let size = u32::from_le_bytes([tail[12], tail[13], tail[14], tail[15]]) + added as u32;
+    tail[12..16].copy_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&tail);
+    out
+}
+
+#[test]
+fn crafted_overlapping_zip_entries_are_read_or_a_limit() {
+    // Two names for one entry: both are read, the number is found.
+    let z = overlap(&zip_of(&[("sag1.txt", b"Borger 241085-1337")]), 1);
+    let x = attached("o.zip", &z, &Limits::default());
+    let entries = x
+        .segments
+        .iter()
+        .filter(|s| s.kind == SegmentKind::Attachment && s.text.contains("241085-1337"))
+        .count();
+    assert_eq!(entries, 2, "{:?}", x.segments);
+
+    // Three hundred names for one 1 MiB entry: the inflated bytes of the
+    // message run out, which is a limit, reported.
+    let mut kernel = b"Borger 241085-1337\n".to_vec();
+    kernel.resize(1024 * 1024, b'0');
+    let z = overlap(&zip_of(&[("kernel.txt", &kernel)]), 300);
+    let x = attached("bomb.zip", &z, &Limits::default());
+    let limit = of_cause(&x, Cause::Limit);
+    assert!(
+        limit
+            .iter()
+            .any(|u| u.reason.contains("bytes uncompressed in total")),
+        "{}",
+        reasons(&x)
+    );
+    assert!(found(&x, "241085-1337"));
+}
+
+#[test]
+fn crafted_truncated_base64_is_read_as_far_as_it_goes() {
+    // A message cut inside the base64 of its attachment (no closing
+    // boundary, a partial quartet): mail-parser gives up on the part.
+    let cut = |data: &[u8], keep: usize| {
+        let mut raw = with_attachment("sag", data);
+        let body = raw.len() - b"--h--\r\n".len();
+        let start = raw[..body]
+            .windows(4)
+            .rposition(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + 4;
+        raw.truncate(start + keep);
+        raw
+    };
+    // Text: what still decodes is read, the number is found.
+    let text = b"Borger 241085-1337 og mere tekst her";
+    let raw = cut(text, common::base64(text).len() - 3);
+    let x = extract(&raw, &Limits::default());
+    let seg = x
+        .segments
+        .iter()
+        .find(|s| s.location == "attachment:sag")
+        .expect("the recovered attachment");
+    assert!(seg.text.contains("241085-1337"), "{seg:?}");
+
+    // A document cut in half: what decodes is a broken ZIP, reported so.
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        (
+            "word/document.xml",
+            b"<w:document><w:p><w:t>241085-1337</w:t></w:p></w:document>",
+        ),
+    ]);
+    let raw = cut(&docx, common::base64(&docx).len() / 2);
+    let x = extract(&raw, &Limits::default()).into_owned();
+    assert!(
+        of_cause(&x, Cause::Broken)
+            .iter()
+            .any(|u| u.location == "attachment:sag" && u.reason.contains("ZIP")),
+        "{}",
+        reasons(&x)
+    );
+}
+
+/// A zlib stream that inflates to `literal` followed by `repeats` × 258
+/// more bytes continuing its last `period` bytes (a fixed-Huffman deflate
+/// block of back-references), then `tail`. It costs a few bytes per 258,
+/// so tens of MiB of content are cheap to make even in a debug build.
+fn zlib_repeating(literal: &[u8], period: u16, repeats: usize, tail: &[u8]) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u32,
+        n: u32,
+    }
+    impl Bits {
+        fn bits(&mut self, value: u32, len: u32) {
+            self.acc |= value << self.n;
+            self.n += len;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// Huffman codes go most significant bit first.
+        fn code(&mut self, code: u32, len: u32) {
+            for i in (0..len).rev() {
+                self.bits((code >> i) & 1, 1);
+            }
+        }
+        fn literal(&mut self, b: u8) {
+            match b {
+                0..=143 => self.code(0x30 + u32::from(b), 8),
+                _ => self.code(0x190 + u32::from(b - 144), 9),
+            }
+        }
+    }
+    assert!((1..=4).contains(&period) && literal.len() >= usize::from(period));
+    let mut w = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
+    w.bits(1, 1); // final block
+    w.bits(1, 2); // fixed Huffman codes
+    let mut plain = literal.to_vec();
+    for &b in literal {
+        w.literal(b);
+    }
+    let unit = plain[plain.len() - usize::from(period)..].to_vec();
+    for _ in 0..repeats {
+        w.code(0xC5, 8); // length 258 (code 285)
+        w.code(u32::from(period - 1), 5); // distance 1..=4 (codes 0..=3)
+    }
+    for i in 0..repeats * 258 {
+        plain.push(unit[i % unit.len()]);
+    }
+    for &b in tail {
+        w.literal(b);
+        plain.push(b);
+    }
+    w.code(0, 7); // end of block
+    if w.n > 0 {
+        w.out.push(w.acc as u8);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &plain {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    w.out.extend_from_slice(&(b << 16 | a).to_be_bytes());
+    w.out
+}
+
+/// A PDF whose page tree is built by `pages` (given the ids of the page
+/// tree root and of one page) and whose one page shows `content`
+/// (already a zlib stream when `deflated`).
+fn pdf_with(
+    content: Vec<u8>,
+    deflated: bool,
+    pages: impl FnOnce(&mut lopdf::Document, lopdf::ObjectId, lopdf::ObjectId),
+) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let root = doc.new_object_id();
+    let page = doc.new_object_id();
+    let mut dict = dictionary! {};
+    if deflated {
+        dict.set("Filter", "FlateDecode");
+    }
+    let contents = doc.add_object(Stream::new(dict, content).with_compression(false));
+    doc.objects.insert(
+        page,
+        Object::Dictionary(dictionary! {
+            "Type" => "Page",
+            "Parent" => root,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Contents" => contents,
+        }),
+    );
+    pages(&mut doc, root, page);
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+const SHOW_CPR: &[u8] = b"BT /F1 12 Tf 72 700 Td (Borger 241085-1337) Tj ET\n";
+
+#[test]
+fn crafted_pdf_stream_over_64_mib_is_a_limit() {
+    // 65 MiB of page content from a stream of a few hundred KiB.
+    let content = zlib_repeating(b"q Q\n", 4, 65 * 1024 * 1024 / 258, SHOW_CPR);
+    let pdf = pdf_with(content, true, |doc, root, page| {
+        doc.objects.insert(
+            root,
+            lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }
+                .into(),
+        );
+    });
+    assert!(pdf.len() < 2 * 1024 * 1024);
+    let x = attached("plan.pdf", &pdf, &Limits::default());
+    let limit = of_cause(&x, Cause::Limit);
+    assert!(
+        limit
+            .iter()
+            .any(|u| u.location == "attachment:plan.pdf:page1"
+                && u.reason.contains("inflates to more than")),
+        "{}",
+        reasons(&x)
+    );
+}
+
+#[test]
+fn crafted_huge_content_stream_stops_at_the_operator_budget() {
+    // The number first, then 63 MiB of `q Q` (33 million operators): the
+    // text before the budget ran out is read, the rest is a limit.
+    let mut literal = SHOW_CPR.to_vec();
+    literal.extend_from_slice(b"q Q\n");
+    let content = zlib_repeating(&literal, 4, 63 * 1024 * 1024 / 258, b"");
+    let pdf = pdf_with(content, true, |doc, root, page| {
+        doc.objects.insert(
+            root,
+            lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }
+                .into(),
+        );
+    });
+    let limits = Limits::default();
+    let x = attached("kort.pdf", &pdf, &limits);
+    assert!(found(&x, "241085-1337"), "{:?}", x.segments);
+    let limit = of_cause(&x, Cause::Limit);
+    let expect = format!(
+        "PDF has more than {} content operators",
+        limits.max_pdf_operators
+    );
+    assert!(
+        limit
+            .iter()
+            .any(|u| u.location == "attachment:kort.pdf:page1" && u.reason == expect),
+        "{}",
+        reasons(&x)
+    );
+    assert!(!x.deadline_exceeded, "stopped by the clock, not the budget");
+}
+
+#[test]
+fn crafted_looping_page_tree_reads_the_real_page() {
+    use lopdf::dictionary;
+    // Root → node → [root, page]: a loop back to the root beside the page.
+    let pdf = pdf_with(SHOW_CPR.to_vec(), false, |doc, root, page| {
+        let node = doc.new_object_id();
+        doc.objects.insert(
+            node,
+            dictionary! { "Type" => "Pages", "Parent" => root,
+            "Kids" => vec![root.into(), page.into()], "Count" => 1 }
+            .into(),
+        );
+        doc.objects.insert(
+            root,
+            dictionary! { "Type" => "Pages", "Kids" => vec![node.into()], "Count" => 1 }.into(),
+        );
+    });
+    let x = attached("loop.pdf", &pdf, &Limits::default());
+    let page = x
+        .segments
+        .iter()
+        .find(|s| s.location == "attachment:loop.pdf:page1")
+        .expect("the real page");
+    assert!(page.text.contains("241085-1337"), "{page:?}");
+    assert!(x.unscannable.is_empty(), "{}", reasons(&x));
+
+    // A tree that is only a loop (the page hangs off nothing): the page is
+    // still read, and the file is reported broken.
+    let pdf = pdf_with(SHOW_CPR.to_vec(), false, |doc, root, _page| {
+        doc.objects.insert(
+            root,
+            dictionary! { "Type" => "Pages", "Kids" => vec![root.into()], "Count" => 1 }.into(),
+        );
+    });
+    let x = attached("loop.pdf", &pdf, &Limits::default());
+    assert!(found(&x, "241085-1337"), "{:?}", x.segments);
+    assert!(
+        of_cause(&x, Cause::Broken)
+            .iter()
+            .any(|u| u.reason.contains("page tree reaches no page")),
+        "{}",
+        reasons(&x)
+    );
+}
+
+#[test]
+fn pdf_without_pages_is_broken_not_empty() {
+    use lopdf::{dictionary, Document};
+    let mut doc = Document::with_version("1.5");
+    let root = doc.add_object(dictionary! { "Type" => "Pages", "Kids" => vec![], "Count" => 0 });
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+    doc.trailer.set("Root", catalog);
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+    let x = attached("tom.pdf", &pdf, &Limits::default());
+    assert!(
+        of_cause(&x, Cause::Broken)
+            .iter()
+            .any(|u| u.location == "attachment:tom.pdf" && u.reason == "PDF has no readable pages"),
+        "{}",
+        reasons(&x)
+    );
 }

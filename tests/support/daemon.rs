@@ -51,6 +51,12 @@ impl Daemon {
         self.child.wait().expect("wait for cpr-milter")
     }
 
+    /// The exit status once the daemon has exited by itself, or `None`
+    /// when it is still running after the bounded wait.
+    pub fn wait_exit(&mut self) -> Option<ExitStatus> {
+        poll(WAIT, || self.child.try_wait().ok().flatten())
+    }
+
     pub fn log_text(&self) -> String {
         read_lossy(&self.log)
     }

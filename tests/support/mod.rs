@@ -6,9 +6,12 @@
 
 #![allow(dead_code)]
 
+pub mod compose;
 pub mod daemon;
+pub mod inprocess;
 pub mod milter;
 pub mod postfix;
+pub mod sendmail;
 pub mod skip;
 pub mod smtp;
 pub mod stack;

@@ -5,6 +5,15 @@
 //! neighbouring cells are not glued into one long number. Script, style and
 //! comments are dropped; entities are decoded.
 
+use super::ground::{Ctx, File, SegmentKind};
+use super::text;
+
+/// An HTML file: one attachment segment of its visible text.
+pub(crate) fn read(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str) {
+    let text = html_to_text(&text::decode(file.bytes, file.charset));
+    ctx.push(SegmentKind::Attachment, location.to_string(), text);
+}
+
 /// Tags whose start or end separates text by a line.
 const BLOCK: &[&str] = &[
     "br",

@@ -2,14 +2,20 @@
 //! styles.xml (headers and footers), meta.xml, and the same parts of
 //! embedded objects. An encrypted package is reported, not guessed at.
 
+use super::ground::{Cause, Ctx, SegmentKind};
+use super::sniff;
+use super::xml;
 use super::zip::Archive;
-use super::{xml, Ctx, SegmentKind};
 
-pub fn scan(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, _depth: usize) {
+pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str) {
     if let Some(i) = archive.index_of("META-INF/manifest.xml") {
         if let Ok(manifest) = archive.read(ctx, i) {
-            if super::sniff::find(&manifest, b"encryption-data").is_some() {
-                ctx.unscannable(location, "password-protected OpenDocument file");
+            if sniff::position_of(&manifest, b"encryption-data").is_some() {
+                ctx.unscannable(
+                    location,
+                    Cause::Encrypted,
+                    "password-protected OpenDocument file",
+                );
                 return;
             }
         }
@@ -27,9 +33,9 @@ pub fn scan(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, _depth
         let Ok(bytes) = archive.read(ctx, i) else {
             continue;
         };
-        let (text, err) = xml::part_text(&bytes);
+        let (text, err) = xml::part_text(ctx, &bytes, &loc);
         if let Some(err) = err {
-            ctx.unscannable(&loc, err);
+            ctx.unscannable(&loc, Cause::Broken, err);
         }
         ctx.push(SegmentKind::Attachment, loc, text);
     }

@@ -10,9 +10,10 @@
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::attach::{self, File};
+use super::dispatch::{self, Embedded};
+use super::ground::{Cause, Ctx, File, SegmentKind};
+use super::xml;
 use super::zip::Archive;
-use super::{xml, Ctx, SegmentKind};
 
 /// XML parts that hold layout, not text.
 const SKIP_PARTS: &[&str] = &[
@@ -38,14 +39,14 @@ const SKIP_DIRS: &[&str] = &[
     "media/",
 ];
 
-pub fn scan(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, depth: usize) {
+pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, depth: usize) {
     let names = archive.names.clone();
     let mut shared: Option<SharedStrings> = None;
     if let Some(i) = archive.index_of("xl/sharedStrings.xml") {
         let loc = format!("{location}:xl/sharedStrings.xml");
         if ctx.count_entry(&loc) {
             if let Ok(bytes) = archive.read(ctx, i) {
-                shared = Some(shared_strings(&bytes));
+                shared = Some(shared_strings(ctx, &bytes, &loc));
             }
         }
     }
@@ -71,22 +72,17 @@ pub fn scan(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, depth:
             continue;
         };
         if embedded && !is_xml {
-            let entry = File {
-                bytes: &bytes,
-                name: base,
-                ctype: "",
-                charset: None,
-            };
-            attach::scan(ctx, &entry, &loc, depth + 1);
+            let entry = Embedded::File(File::entry(&bytes, base));
+            dispatch::embedded(ctx, entry, &loc, depth + 1);
             continue;
         }
         let (text, err) = if name.starts_with("xl/worksheets/") {
-            sheet_text(&bytes, shared.as_mut())
+            sheet_text(ctx, &bytes, &loc, shared.as_mut())
         } else {
-            xml::part_text(&bytes)
+            xml::part_text(ctx, &bytes, &loc)
         };
         if let Some(err) = err {
-            ctx.unscannable(&loc, err);
+            ctx.unscannable(&loc, Cause::Broken, err);
         }
         ctx.push(SegmentKind::Attachment, loc, text);
     }
@@ -114,13 +110,13 @@ struct SharedStrings {
     used: Vec<bool>,
 }
 
-fn shared_strings(bytes: &[u8]) -> SharedStrings {
+fn shared_strings(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) -> SharedStrings {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = false;
     let mut strings = Vec::new();
     let mut cur = String::new();
     let (mut in_t, mut in_rph) = (false, false);
-    loop {
+    while !ctx.tick(location) {
         match reader.read_event() {
             Ok(Event::Start(e)) => match e.local_name().as_ref() {
                 "si" => cur.clear(),
@@ -136,7 +132,11 @@ fn shared_strings(bytes: &[u8]) -> SharedStrings {
             },
             Ok(Event::Text(t)) if in_t && !in_rph => cur.push_str(&t.xml10_content()),
             Ok(Event::GeneralRef(r)) if in_t && !in_rph => push_ref(&mut cur, &r),
-            Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Eof) => break,
+            Err(e) => {
+                ctx.unscannable(location, Cause::Broken, format!("broken XML: {e}"));
+                break;
+            }
             _ => {}
         }
     }
@@ -184,7 +184,12 @@ fn restore_leading_zero(value: &str) -> Option<String> {
 }
 
 /// One worksheet as text: a line per row, a tab between cells.
-fn sheet_text(bytes: &[u8], mut shared: Option<&mut SharedStrings>) -> (String, Option<String>) {
+fn sheet_text(
+    ctx: &mut Ctx<'_>,
+    bytes: &[u8],
+    location: &str,
+    mut shared: Option<&mut SharedStrings>,
+) -> (String, Option<String>) {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = false;
     let mut out = String::new();
@@ -194,6 +199,9 @@ fn sheet_text(bytes: &[u8], mut shared: Option<&mut SharedStrings>) -> (String, 
     let (mut in_v, mut in_t) = (false, false);
     let mut row_has_cells = false;
     loop {
+        if ctx.tick(location) {
+            return (out, None);
+        }
         match reader.read_event() {
             Ok(Event::Start(e)) => match e.local_name().as_ref() {
                 "c" => {
@@ -276,7 +284,8 @@ mod tests {
             <row r="2"><c r="A2"><v>101650000</v></c><c r="B2" t="inlineStr"><is><t>Jens</t></is></c></row>
             <row r="3"><c r="A3"><v>2410851337</v></c><c r="B3"><v>123456789</v></c></row>
             </sheetData></worksheet>"#;
-        let (t, err) = sheet_text(sheet, Some(&mut shared));
+        let mut ctx = Ctx::new(&crate::extract::Limits::default());
+        let (t, err) = sheet_text(&mut ctx, sheet, "test", Some(&mut shared));
         assert!(err.is_none());
         assert_eq!(
             t,

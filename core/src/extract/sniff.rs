@@ -1,4 +1,4 @@
-//! Which extractor a file goes to: magic bytes first, then the file name,
+//! Which reader a file goes to: magic bytes first, then the file name,
 //! then the declared content type (senders and clients get it wrong often).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,11 +46,11 @@ pub fn extension(name: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn detect(bytes: &[u8], name: &str, ctype: &str) -> Format {
+pub fn format_of(bytes: &[u8], name: &str, ctype: &str) -> Format {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Format::Zip;
     }
-    if bytes.len() >= 5 && find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some() {
+    if bytes.len() >= 5 && position_of(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some() {
         return Format::Pdf;
     }
     if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
@@ -64,7 +64,7 @@ pub fn detect(bytes: &[u8], name: &str, ctype: &str) -> Format {
     if ext == "eml" || ctype == "message/rfc822" {
         return Format::Mail;
     }
-    if !super::text::looks_like_text(bytes) {
+    if !looks_like_text(bytes) {
         return Format::Opaque;
     }
     if HTML_EXT.contains(&ext.as_str()) || ctype == "text/html" || starts_like_html(bytes) {
@@ -121,7 +121,27 @@ fn looks_like_mail(bytes: &[u8]) -> bool {
         || head.windows(8).any(|w| w.eq_ignore_ascii_case(b"subject:"))
 }
 
-pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+/// Heuristic: the first 8 KiB hold no NUL and mostly printable characters.
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.is_empty() {
+        return false;
+    }
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    if head.contains(&0) {
+        return false;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        .count();
+    control * 100 < head.len()
+}
+
+/// Where `needle` first occurs in `hay`.
+pub fn position_of(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
@@ -132,34 +152,43 @@ mod tests {
     #[test]
     fn magic_beats_name_and_type() {
         assert_eq!(
-            detect(b"PK\x03\x04rest", "x.txt", "text/plain"),
+            format_of(b"PK\x03\x04rest", "x.txt", "text/plain"),
             Format::Zip
         );
         assert_eq!(
-            detect(b"%PDF-1.4\n", "x.bin", "application/octet-stream"),
+            format_of(b"%PDF-1.4\n", "x.bin", "application/octet-stream"),
             Format::Pdf
         );
-        assert_eq!(detect(b"\x89PNG\r\n", "x.csv", "text/csv"), Format::Opaque);
+        assert_eq!(
+            format_of(b"\x89PNG\r\n", "x.csv", "text/csv"),
+            Format::Opaque
+        );
     }
 
     #[test]
     fn name_and_content() {
         assert_eq!(
-            detect(b"a;b\n1;2\n", "x.csv", "application/octet-stream"),
+            format_of(b"a;b\n1;2\n", "x.csv", "application/octet-stream"),
             Format::Text
         );
         assert_eq!(
-            detect(b"<html><body>x", "x", "application/octet-stream"),
+            format_of(b"<html><body>x", "x", "application/octet-stream"),
             Format::Html
         );
         assert_eq!(
-            detect(
+            format_of(
                 b"From: a@b.dk\nSubject: x\n\nhi",
                 "fwd",
                 "application/octet-stream"
             ),
             Format::Mail
         );
-        assert_eq!(detect(b"Subject: x\n\nhi", "fwd.eml", ""), Format::Mail);
+        assert_eq!(format_of(b"Subject: x\n\nhi", "fwd.eml", ""), Format::Mail);
+    }
+
+    #[test]
+    fn text_sniffing() {
+        assert!(looks_like_text(b"navn;cpr\r\nJens;241085-1337\r\n"));
+        assert!(!looks_like_text(b"\x89PNG\r\n\x1a\n\0\0\0"));
     }
 }

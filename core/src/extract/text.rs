@@ -1,10 +1,18 @@
-//! Bytes of a text file (attachment, ZIP entry) to a string.
+//! A text file (attachment, ZIP entry): its bytes to a string.
 //!
 //! A declared charset wins when mail-parser knows it; otherwise a BOM, then
 //! UTF-8 when the bytes are valid UTF-8, then windows-1252 (a superset of
 //! ISO-8859-1 for printable text, the usual charset of Danish Office exports).
 
 use mail_parser::decoders::charsets::map::charset_decoder;
+
+use super::ground::{Ctx, File, SegmentKind};
+
+/// A text file: one attachment segment.
+pub(crate) fn read(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str) {
+    let text = decode(file.bytes, file.charset);
+    ctx.push(SegmentKind::Attachment, location.to_string(), text);
+}
 
 pub fn decode(bytes: &[u8], charset: Option<&str>) -> String {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -35,25 +43,6 @@ fn utf16(bytes: &[u8], f: fn([u8; 2]) -> u16) -> String {
         .collect()
 }
 
-/// Heuristic: the first 8 KiB hold no NUL and mostly printable characters.
-pub fn looks_like_text(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(8192)];
-    if head.is_empty() {
-        return false;
-    }
-    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
-        return true;
-    }
-    if head.contains(&0) {
-        return false;
-    }
-    let control = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
-        .count();
-    control * 100 < head.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,11 +57,5 @@ mod tests {
         assert_eq!(decode(b"\xa4", Some("iso-8859-15")), "€");
         assert_eq!(decode("Søren".as_bytes(), None), "Søren");
         assert_eq!(decode(b"\xff\xfe2\x004\x00", None), "24");
-    }
-
-    #[test]
-    fn text_sniffing() {
-        assert!(looks_like_text(b"navn;cpr\r\nJens;241085-1337\r\n"));
-        assert!(!looks_like_text(b"\x89PNG\r\n\x1a\n\0\0\0"));
     }
 }

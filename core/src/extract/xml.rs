@@ -9,6 +9,8 @@
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+use super::ground::Ctx;
+
 /// Elements whose end is a line break (local names, OOXML and ODF).
 const LINE_END: &[&str] = &[
     "p",
@@ -43,9 +45,10 @@ const SKIP: &[&str] = &[
 /// Elements whose whitespace-only content is meaningful (`w:t`, `a:t`, `t`).
 const KEEP_SPACE: &[&str] = &["t", "delText"];
 
-/// Extracts the text of one XML part; an error text when the XML is broken
-/// (the text read up to the error is kept by the caller).
-pub fn part_text(bytes: &[u8]) -> (String, Option<String>) {
+/// Extracts the text of one XML part (at `location`); an error text when the
+/// XML is broken (the text read up to the error is kept by the caller). Past
+/// the deadline it stops with what it has (the deadline is recorded).
+pub fn part_text(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) -> (String, Option<String>) {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = false;
     reader.config_mut().allow_dangling_amp = true;
@@ -53,6 +56,9 @@ pub fn part_text(bytes: &[u8]) -> (String, Option<String>) {
     let mut skip_depth = 0usize;
     let mut keep_space = false;
     loop {
+        if ctx.tick(location) {
+            return (out, None);
+        }
         match reader.read_event() {
             Ok(Event::Start(e)) => {
                 let name = e.local_name();
@@ -120,7 +126,12 @@ pub fn part_text(bytes: &[u8]) -> (String, Option<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::part_text;
+    use super::*;
+    use crate::extract::Limits;
+
+    fn part_text(bytes: &[u8]) -> (String, Option<String>) {
+        super::part_text(&mut Ctx::new(&Limits::default()), bytes, "test")
+    }
 
     #[test]
     fn runs_join_paragraphs_and_cells_separate() {

@@ -1,5 +1,5 @@
-//! ZIP containers under hard limits, and the dispatch of a container to the
-//! OOXML, ODF or plain-archive reader by its entries.
+//! ZIP containers under hard limits: the bounded access that the OOXML, ODF
+//! and plain-archive readers share.
 //!
 //! Zip bombs are stopped twice: by the declared sizes in the central
 //! directory before anything is inflated, and by counting the bytes actually
@@ -9,8 +9,7 @@ use std::io::{Cursor, Read};
 
 use ::zip::ZipArchive;
 
-use super::attach::{self, File};
-use super::{odf, ooxml, Ctx, SegmentKind};
+use super::ground::{Cause, Ctx};
 
 /// Entries this small are never judged by their compression ratio (a page of
 /// blanks compresses a thousandfold and harms no one).
@@ -22,6 +21,16 @@ pub struct Archive<'b> {
     /// Entry names in order; `None` for names that are not valid.
     pub names: Vec<String>,
     location: String,
+}
+
+/// What a ZIP container holds, told by its entries.
+pub enum Flavour {
+    /// DOCX, XLSX, PPTX (and their macro and template variants).
+    Ooxml,
+    /// ODT, ODS, ODP.
+    Odf,
+    /// Any other archive: every entry is a file of its own.
+    Plain,
 }
 
 /// Why an entry was not read.
@@ -37,7 +46,7 @@ impl<'b> Archive<'b> {
         let mut zip = match ZipArchive::new(Cursor::new(bytes)) {
             Ok(z) => z,
             Err(e) => {
-                ctx.unscannable(location, format!("broken ZIP archive: {e}"));
+                ctx.unscannable(location, Cause::Broken, format!("broken ZIP archive: {e}"));
                 return None;
             }
         };
@@ -45,6 +54,7 @@ impl<'b> Archive<'b> {
         if zip.len() > max {
             ctx.unscannable(
                 location,
+                Cause::Limit,
                 format!("ZIP archive has {} entries, more than {max}", zip.len()),
             );
         }
@@ -67,6 +77,16 @@ impl<'b> Archive<'b> {
         self.names.iter().position(|n| n == name)
     }
 
+    pub fn flavour(&self) -> Flavour {
+        if self.index_of("[Content_Types].xml").is_some() {
+            Flavour::Ooxml
+        } else if self.index_of("mimetype").is_some() && self.index_of("content.xml").is_some() {
+            Flavour::Odf
+        } else {
+            Flavour::Plain
+        }
+    }
+
     /// Reads entry `i` whole, or records why not (password, size, ratio,
     /// total budget, time).
     pub fn read(&mut self, ctx: &mut Ctx<'_>, i: usize) -> Result<Vec<u8>, Skip> {
@@ -78,37 +98,48 @@ impl<'b> Archive<'b> {
         let (declared, compressed, encrypted) = match self.zip.by_index_raw(i) {
             Ok(f) => (f.size(), f.compressed_size(), f.encrypted()),
             Err(e) => {
-                ctx.unscannable(&loc, format!("unreadable ZIP entry: {e}"));
+                ctx.unscannable(&loc, Cause::Broken, format!("unreadable ZIP entry: {e}"));
                 return Err(Skip::Recorded);
             }
         };
         if encrypted {
-            ctx.unscannable(&loc, "password-protected ZIP entry");
+            ctx.unscannable(&loc, Cause::Encrypted, "password-protected ZIP entry");
             return Err(Skip::Recorded);
         }
         let ratio = ctx.limits.max_compression_ratio;
         let ratio_cap = compressed.saturating_mul(ratio).max(RATIO_FLOOR);
         if declared > ratio_cap {
-            ctx.unscannable(&loc, format!("compression ratio above {ratio} (zip bomb?)"));
+            ctx.unscannable(
+                &loc,
+                Cause::Limit,
+                format!("compression ratio above {ratio} (zip bomb?)"),
+            );
             return Err(Skip::Recorded);
         }
         let budget = ctx.budget_left();
         if declared > budget {
             let max = ctx.limits.max_uncompressed_bytes;
-            ctx.unscannable(&loc, format!("more than {max} bytes uncompressed in total"));
+            ctx.unscannable(
+                &loc,
+                Cause::Limit,
+                format!("more than {max} bytes uncompressed in total"),
+            );
             return Err(Skip::Recorded);
         }
         let cap = budget.min(ratio_cap);
         let file = match self.zip.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                ctx.unscannable(&loc, format!("unreadable ZIP entry: {e}"));
+                ctx.unscannable(&loc, Cause::Broken, format!("unreadable ZIP entry: {e}"));
                 return Err(Skip::Recorded);
             }
         };
         let mut data = Vec::with_capacity(declared.min(cap).min(64 * 1024 * 1024) as usize);
-        let read = file.take(cap.saturating_add(1)).read_to_end(&mut data);
-        ctx.inflated += data.len() as u64;
+        let read = read_bounded(ctx, &loc, file.take(cap.saturating_add(1)), &mut data);
+        ctx.charge(data.len() as u64);
+        if ctx.expired(&loc) {
+            return Err(Skip::Recorded);
+        }
         if data.len() as u64 > cap {
             let reason = if cap == ratio_cap {
                 format!("compression ratio above {ratio} (zip bomb?)")
@@ -118,86 +149,35 @@ impl<'b> Archive<'b> {
                     ctx.limits.max_uncompressed_bytes
                 )
             };
-            ctx.unscannable(&loc, reason);
+            ctx.unscannable(&loc, Cause::Limit, reason);
             return Err(Skip::Recorded);
         }
         if let Err(e) = read {
-            ctx.unscannable(&loc, format!("damaged ZIP entry: {e}"));
+            ctx.unscannable(&loc, Cause::Broken, format!("damaged ZIP entry: {e}"));
             return Err(Skip::Recorded);
         }
         Ok(data)
     }
 }
 
-/// Any ZIP-based file: OOXML, ODF or a plain archive.
-pub fn scan_container(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) {
-    let Some(mut archive) = Archive::open(ctx, file.bytes, location) else {
-        return;
-    };
-    if archive.index_of("[Content_Types].xml").is_some() {
-        ooxml::scan(ctx, &mut archive, location, depth);
-    } else if archive.index_of("mimetype").is_some() && archive.index_of("content.xml").is_some() {
-        odf::scan(ctx, &mut archive, location, depth);
-    } else {
-        scan_plain(ctx, &mut archive, location, depth);
-    }
-}
+/// Inflating is read in chunks of this size, the deadline checked between
+/// them: a 256 MiB entry takes about a second to inflate.
+const CHUNK: usize = 1024 * 1024;
 
-/// A plain archive: every entry is a file of its own, extracted recursively.
-/// Its name is a file name like an attachment's, so every folder and file
-/// name in its path is a header-like segment (rejected whatever the
-/// recipients): `attachment:sager.zip:filename:2024/Borger … .txt`.
-fn scan_plain(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str, depth: usize) {
-    let mut seen = std::collections::HashSet::new();
-    for i in 0..archive.names.len() {
-        let name = archive.names[i].clone();
-        if name.is_empty() {
-            continue;
-        }
-        push_names(ctx, location, &name, &mut seen);
-        if name.ends_with('/') {
-            continue;
-        }
-        let loc = format!("{location}:{name}");
-        if !ctx.count_entry(&loc) {
-            return;
-        }
-        if let Ok(bytes) = archive.read(ctx, i) {
-            let base = name.rsplit('/').next().unwrap_or(&name);
-            let entry = File {
-                bytes: &bytes,
-                name: base,
-                ctype: "",
-                charset: None,
-            };
-            attach::scan(ctx, &entry, &loc, depth + 1);
-        }
-    }
-}
-
-/// One header-like segment per folder or file name in the entry path
-/// `name`, each path prefix once per archive.
-/// Both `/` and the `\` some Windows tools write separate the names.
-fn push_names(
+/// `read_to_end` that stops (with what it has) once the deadline passed.
+fn read_bounded(
     ctx: &mut Ctx<'_>,
-    location: &str,
-    name: &str,
-    seen: &mut std::collections::HashSet<String>,
-) {
-    let mut start = 0;
-    for component in name.split(['/', '\\']) {
-        let end = start + component.len();
-        let path = &name[..end];
-        start = end + 1;
-        if component.is_empty() || component == "." || component == ".." {
-            continue;
+    loc: &str,
+    mut from: impl Read,
+    data: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    loop {
+        if ctx.expired(loc) {
+            return Ok(());
         }
-        if seen.insert(path.to_string()) {
-            ctx.push(
-                SegmentKind::Header,
-                format!("{location}:filename:{path}"),
-                component.to_string(),
-            );
+        let n = (&mut from).take(CHUNK as u64).read_to_end(data)?;
+        if n < CHUNK {
+            return Ok(());
         }
     }
 }

@@ -185,4 +185,41 @@ mod tests {
         }
         assert_eq!(c.protected_len(), 1);
     }
+
+    #[test]
+    fn replacement_characters_and_raw_bytes_in_a_domain_do_not_panic() {
+        let c = LookalikeChecker::new(&strings(&["nyborg.dk", "fredericia.dk"]), &[]);
+        // What a milter value with a raw 0xFF byte becomes once read lossily,
+        // and the shapes that once sliced a label inside a character.
+        let raw = String::from_utf8_lossy(b"ny\xffborg.dk").into_owned();
+        for d in [
+            raw.as_str(),
+            "ab\u{FFFD}.dk",
+            "\u{FFFD}\u{FFFD}.dk",
+            "x\u{FFFD}n--.dk",
+            "ny\u{FFFD}borg.dk",
+            "\u{FFFD}",
+        ] {
+            let _ = c.check(d);
+            let _ = ascii_form(d);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_domain_text_is_checked_without_panicking(d in "\\PC{0,40}") {
+            let c = LookalikeChecker::new(&strings(&["nyborg.dk", "hillerød.dk"]), &[]);
+            let _ = c.check(&d);
+            let _ = ascii_form(&d);
+        }
+
+        #[test]
+        fn any_bytes_read_lossily_are_checked_without_panicking(
+            b in proptest::collection::vec(proptest::num::u8::ANY, 0..40)
+        ) {
+            let c = LookalikeChecker::new(&strings(&["nyborg.dk"]), &[]);
+            let d = String::from_utf8_lossy(&b);
+            let _ = c.check(&d);
+        }
+    }
 }

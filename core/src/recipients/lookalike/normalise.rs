@@ -40,11 +40,15 @@ pub fn unicode(ascii: &str) -> String {
     }
 }
 
-/// Whether any label is punycode (`xn--`, any case).
+/// Whether any label is punycode (`xn--`, any case). Compared as bytes: a
+/// label from the wire may hold any character, and the fourth byte need not
+/// end one.
 fn has_ace_label(domain: &str) -> bool {
-    domain
-        .split('.')
-        .any(|l| l.len() >= 4 && l[..4].eq_ignore_ascii_case("xn--"))
+    domain.split('.').any(|l| {
+        l.as_bytes()
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+    })
 }
 
 /// How the Danish letters æ, ø and å are spelled out. Both spellings are in

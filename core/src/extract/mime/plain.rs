@@ -2,9 +2,10 @@
 //! (for messages over the size limit, whose Subject must still be checked)
 //! and a single plain UTF-8 body matched where it lies in the raw message.
 
-use super::{headers, Ctx, Extracted, Limits, Segment, SegmentKind};
 use mail_parser::{MessageParser, MimeHeaders};
-use std::borrow::Cow;
+
+use super::headers;
+use crate::extract::ground::{Cause, Ctx, Extracted, Limits, SegmentKind};
 
 /// Largest header section [`extract_headers`] reads. Real header sections
 /// are a few KiB (Postfix cuts them at 100 KiB by default).
@@ -25,6 +26,7 @@ pub fn extract_headers<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
         None => {
             ctx.unscannable(
                 "message",
+                Cause::Limit,
                 format!("header section larger than {MAX_HEADER_SECTION} bytes"),
             );
             window.len()
@@ -34,28 +36,50 @@ pub fn extract_headers<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
     match std::panic::catch_unwind(|| MessageParser::default().parse_headers(head)) {
         Ok(Some(msg)) => {
             let root = msg.root_part();
-            headers::collect(root.headers(), "", &mut ctx.out);
+            headers::collect(root.headers(), "", &mut ctx);
             if let Some(name) = root.attachment_name() {
-                ctx.push(SegmentKind::Header, format!("filename:{name}"), name.into());
+                ctx.push(
+                    SegmentKind::Header,
+                    format!("filename:{name}"),
+                    name.to_string(),
+                );
             }
         }
-        Ok(None) => ctx.unscannable("message", "not a parseable RFC 5322 message"),
-        Err(_) => ctx.unscannable("message", "the MIME parser failed on malformed structure"),
+        Ok(None) => ctx.unscannable("message", Cause::Broken, "not a parseable RFC 5322 message"),
+        Err(_) => ctx.unscannable(
+            "message",
+            Cause::Broken,
+            "the MIME parser failed on malformed structure",
+        ),
     }
-    ctx.out
+    ctx.finish()
 }
 
 /// Fast path for the commonest large mail: one text/plain part, UTF-8 or
 /// ASCII, no transfer encoding. Its body needs no decoding, so it is matched
 /// where it lies in the raw message instead of being validated lossily and
 /// copied (which costs more than the CPR search itself). Anything else, or a
-/// body that is not valid UTF-8, takes the full MIME walk.
-pub(super) fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'_>) -> Option<Extracted<'r>> {
+/// body that is not valid UTF-8, takes the full MIME walk (false: nothing
+/// was added to `ctx`).
+pub(crate) fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'r>) -> bool {
+    plain_body(raw).is_some_and(|(root, body)| {
+        headers::collect(root.headers(), "", ctx);
+        ctx.push(SegmentKind::Body, "body:text/plain".into(), body);
+        true
+    })
+}
+
+/// The root part's headers and its body, when the message is one plain
+/// UTF-8 text with no transfer encoding.
+fn plain_body(raw: &[u8]) -> Option<(mail_parser::MessagePart<'_>, &str)> {
     let body_start = header_end(raw)?;
-    let msg =
+    let mut msg =
         std::panic::catch_unwind(|| MessageParser::default().parse_headers(&raw[..body_start]))
             .ok()??;
-    let root = msg.root_part();
+    if msg.parts.is_empty() {
+        return None;
+    }
+    let root = msg.parts.swap_remove(0);
     let plain = match root.content_type() {
         None => true,
         Some(ct) => {
@@ -72,7 +96,7 @@ pub(super) fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'_>) -> Option
                 && ct.attribute("name").is_none()
         }
     };
-    let identity = root.headers().iter().all(|h| {
+    let identity = root.headers.iter().all(|h| {
         !h.name
             .as_str()
             .eq_ignore_ascii_case("content-transfer-encoding")
@@ -87,16 +111,7 @@ pub(super) fn plain_utf8_message<'r>(raw: &'r [u8], ctx: &mut Ctx<'_>) -> Option
     }
     // SIMD validation: std's from_utf8 runs at ~1 GB/s on Danish text.
     let body = simdutf8::basic::from_utf8(&raw[body_start..]).ok()?;
-    headers::collect(root.headers(), "", &mut ctx.out);
-    let mut out: Extracted<'r> = std::mem::take(&mut ctx.out);
-    if !body.trim().is_empty() {
-        out.segments.push(Segment {
-            kind: SegmentKind::Body,
-            location: "body:text/plain".into(),
-            text: Cow::Borrowed(body),
-        });
-    }
-    Some(out)
+    Some((root, body))
 }
 
 /// Offset just past the blank line that ends the header section.

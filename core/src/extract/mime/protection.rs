@@ -3,7 +3,7 @@
 //! packets), because a label alone proves nothing and mislabelled text must
 //! be scanned like any attachment.
 
-use super::content_type_of;
+use super::part::content_type_of;
 use mail_parser::{Message, MimeHeaders, PartType};
 
 /// What a part's cryptographic label turned out to be, judged by its bytes:

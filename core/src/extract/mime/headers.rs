@@ -4,8 +4,9 @@
 //! that look like CPR numbers (timestamps, serials) and are never typed by the
 //! sender, so they are skipped. Everything else is scanned.
 
-use super::{header_text, Extracted, Segment, SegmentKind};
-use mail_parser::Header;
+use mail_parser::{Header, HeaderValue};
+
+use crate::extract::ground::{Ctx, SegmentKind};
 
 /// Exact names (lower case) of headers that are never scanned.
 const STRUCTURAL: &[&str] = &[
@@ -100,13 +101,13 @@ const STRUCTURAL_PREFIXES: &[&str] = &[
     "x-loop",
 ];
 
-pub fn is_structural(name: &str) -> bool {
+fn is_structural(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     STRUCTURAL.contains(&lower.as_str()) || STRUCTURAL_PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
 /// Top-level headers of a message (or of a nested message).
-pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted<'_>) {
+pub(crate) fn collect(headers: &[Header<'_>], prefix: &str, ctx: &mut Ctx<'_>) {
     for h in headers {
         let name = h.name.as_str();
         if is_structural(name) {
@@ -118,27 +119,44 @@ pub fn collect(headers: &[Header<'_>], prefix: &str, out: &mut Extracted<'_>) {
             } else {
                 SegmentKind::Header
             };
-            out.segments.push(Segment {
-                kind,
-                location: format!("{prefix}header:{name}"),
-                text: text.into(),
-            });
+            ctx.push(kind, format!("{prefix}header:{name}"), text);
         }
     }
 }
 
 /// Headers of a MIME part: only the human-written one (Content-Description);
 /// file names are collected separately from the decoded parameters.
-pub fn collect_part(headers: &[Header<'_>], prefix: &str, idx: usize, out: &mut Extracted<'_>) {
+pub(crate) fn collect_part(headers: &[Header<'_>], prefix: &str, idx: usize, ctx: &mut Ctx<'_>) {
     for h in headers {
         if h.name.as_str().eq_ignore_ascii_case("content-description") {
             if let Some(text) = header_text(&h.value) {
-                out.segments.push(Segment {
-                    kind: SegmentKind::Header,
-                    location: format!("{prefix}part:{idx}/header:Content-Description"),
-                    text: text.into(),
-                });
+                ctx.push(
+                    SegmentKind::Header,
+                    format!("{prefix}part:{idx}/header:Content-Description"),
+                    text,
+                );
             }
         }
+    }
+}
+
+/// Flattens a decoded header value into the text a person would read.
+fn header_text(value: &HeaderValue<'_>) -> Option<String> {
+    match value {
+        HeaderValue::Text(t) => Some(t.to_string()),
+        HeaderValue::TextList(list) => Some(list.join(", ")),
+        HeaderValue::Address(addr) => {
+            let mut parts = Vec::new();
+            for a in addr.iter() {
+                if let Some(n) = &a.name {
+                    parts.push(n.to_string());
+                }
+                if let Some(e) = &a.address {
+                    parts.push(e.to_string());
+                }
+            }
+            Some(parts.join(", "))
+        }
+        _ => None,
     }
 }

@@ -1,0 +1,97 @@
+//! `check-config`'s printout: the effective policy and daemon settings,
+//! every default filled in. Presentation, so it lives with the binary.
+
+use super::Loaded;
+use cpr_milter_core::{Mode, UnscannablePolicy};
+
+fn list(v: &[String]) -> String {
+    if v.is_empty() {
+        "(none)".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// A human-readable summary of a loaded configuration.
+pub fn describe(loaded: &Loaded) -> String {
+    let p = loaded.inspector.policy();
+    let d = &loaded.daemon;
+    let mut s = String::new();
+    let mut line = |label: &str, value: String| {
+        s.push_str(&format!("{:<22}{value}\n", format!("{label}:")));
+    };
+    line("listen", d.listen.to_string());
+    line(
+        "mode",
+        match p.mode {
+            Mode::Enforce => "enforce (rejects)".into(),
+            Mode::Monitor => "monitor (logs would-reject, never rejects)".into(),
+        },
+    );
+    line("own domains", list(&p.org_domains));
+    line("partner domains", list(&p.partner_domains));
+    let nets: Vec<String> = p.networks.iter().map(ToString::to_string).collect();
+    line(
+        "outgoing networks",
+        format!("{} (plus SASL-authenticated sessions)", list(&nets)),
+    );
+    line("secure destinations", list(&p.secure_destinations));
+    line(
+        "CPR exempt dates",
+        format!("{} dates", p.exempt_dates.len()),
+    );
+    line(
+        "lookalike recipients",
+        if p.lookalike_reject {
+            "reject (550 5.1.2)".into()
+        } else {
+            "off".into()
+        },
+    );
+    line("lookalike allow", list(&p.lookalike_allow));
+    line("retired mailboxes", p.retired.len().to_string());
+    let l = &p.limits;
+    line(
+        "limits",
+        format!(
+            "message {} bytes, depth {}, parts {}, zip entries {}, unpacked {} bytes, ratio {}, pdf pages {}, timeout {} s, buffered {} bytes",
+            l.max_message_bytes,
+            l.max_depth,
+            l.max_parts,
+            l.max_zip_entries,
+            l.max_uncompressed_bytes,
+            l.max_compression_ratio,
+            l.max_pdf_pages,
+            p.scan_timeout().as_secs(),
+            d.max_buffered_bytes
+        ),
+    );
+    line(
+        "unscannable content",
+        match p.unscannable {
+            UnscannablePolicy::Accept => "accept",
+            UnscannablePolicy::Reject => "reject",
+            UnscannablePolicy::Tempfail => "tempfail",
+        }
+        .into(),
+    );
+    line(
+        "log",
+        format!("{:?} facility {}", d.log_destination, d.log_facility).to_lowercase(),
+    );
+    line(
+        "fingerprints",
+        d.fingerprint_key_file
+            .as_ref()
+            .map_or("off".to_string(), |p| format!("keyed by {}", p.display())),
+    );
+    s.push_str("replies:\n");
+    for (rule, t) in p.replies.iter() {
+        s.push_str(&format!(
+            "  {rule:<12} {} {}\n",
+            t.code(),
+            t.lines().first().map(String::as_str).unwrap_or("")
+        ));
+    }
+    s
+}
