@@ -1,5 +1,5 @@
 //! One grep-able key=value line per decision that is not a plain accept
-//! (DESIGN §6, F8). Never contains CPR digits: numbers appear masked, file
+//! (docs/operations.md, "Logs"). Never contains CPR digits: numbers appear masked, file
 //! names and addresses are redacted.
 
 use cpr_milter_core::config::Mode;
@@ -65,9 +65,8 @@ fn queue_id(env: &Envelope) -> Option<&str> {
 }
 
 fn finding_fields(line: &mut String, f: &Finding) {
-    // Core redacts findings when it makes them; the audit line is the
-    // privacy boundary, so it masks again (idempotent) whatever it is given.
-    push(line, "where", &redact_digits(&f.location));
+    // Findings hold redacted text only (the type has no other constructor).
+    push(line, "where", f.location.as_str());
     if let Some(m) = &f.masked {
         push(line, "cpr", m);
     }
@@ -77,7 +76,7 @@ fn finding_fields(line: &mut String, f: &Finding) {
     if let Some(fp) = &f.fingerprint {
         push(line, "fingerprint", fp);
     }
-    push(line, "reason", &redact_digits(&f.reason));
+    push(line, "reason", f.reason.as_str());
 }
 
 fn mode_word(mode: Mode) -> &'static str {
@@ -91,18 +90,18 @@ pub fn eom_line(env: &Envelope, v: &Verdict, mode: Mode) -> Option<String> {
     }
     let mut line = format!("{}:", queue_id(env).unwrap_or("NOQUEUE"));
     push(&mut line, "action", &action_word(v.action, v.would));
-    let rule = v.rule.or_else(|| v.findings.first().map(|f| f.rule));
+    let rule = v.rule.or_else(|| v.headline().map(|f| f.rule));
     push(&mut line, "rule", rule.map_or("", |r| r.as_str()));
     push(&mut line, "stage", "eom");
     if let Some(r) = v.shown_reply() {
         push(&mut line, "reply", &r.status());
     }
     common(&mut line, env, &env.recipients);
-    if let Some(f) = v.findings.first() {
+    if let Some(f) = v.headline() {
         finding_fields(&mut line, f);
     }
-    if v.findings.len() > 1 {
-        push(&mut line, "findings", &v.findings.len().to_string());
+    if v.findings_total > 1 {
+        push(&mut line, "findings", &v.findings_total.to_string());
     }
     push(&mut line, "mode", mode_word(mode));
     Some(line)
@@ -141,6 +140,8 @@ mod tests {
             }),
             rule: Some(Rule::CprSubject),
             would: None,
+            finding_counts: vec![],
+            findings_total: 1,
             findings: vec![Finding {
                 rule: Rule::CprSubject,
                 location: "filename:241085-1337 sag.pdf".into(),
@@ -178,6 +179,8 @@ cpr=2410XX-XXXX confidence=high reason=mod11+hyphen mode=enforce"
             rule: Some(Rule::InternalTimeout),
             would: None,
             findings: vec![],
+            finding_counts: vec![],
+            findings_total: 0,
         };
         let env = Envelope {
             reference: Some("M00000000001".into()),

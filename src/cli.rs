@@ -1,4 +1,4 @@
-//! Command line: `run`, `check-config`, `scan` (DESIGN §7).
+//! Command line: `run`, `check-config`, `scan` (docs/design.md, "Commands").
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

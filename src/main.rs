@@ -85,12 +85,12 @@ fn main() -> ExitCode {
 }
 
 /// check-config's plain statement of what the running milter will do.
-fn mode_in_force(mode: cpr_milter_core::policy::Mode) -> &'static str {
+fn mode_in_force(mode: cpr_milter_core::Mode) -> &'static str {
     match mode {
-        cpr_milter_core::policy::Mode::Enforce => {
+        cpr_milter_core::Mode::Enforce => {
             "Mode in force: ENFORCE - mail that breaks the rules is rejected."
         }
-        cpr_milter_core::policy::Mode::Monitor => {
+        cpr_milter_core::Mode::Monitor => {
             "Mode in force: MONITOR - nothing is rejected; decisions are logged as action=would-reject. \
              To reject, set `mode: enforce` and reload."
         }

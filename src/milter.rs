@@ -1,6 +1,6 @@
 //! indymilter callbacks: per-connection and per-message state, one handler
 //! per milter stage. Every stage gets a reply (no "no reply" flags are
-//! negotiated: skipped replies stall Postfix on delayed ACKs, DESIGN §5).
+//! negotiated: skipped replies stall Postfix on delayed ACKs, docs/design.md, "Replies").
 //! Inspection runs off the async threads under a timeout; anything that goes
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 
@@ -11,7 +11,7 @@ use crate::reload::Reloads;
 use crate::settings::{
     DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
 };
-use cpr_milter_core::envelope::bare_address;
+use cpr_milter_core::bare_address;
 use cpr_milter_core::reply::Reply;
 use cpr_milter_core::{
     Action, Begin, Envelope, Inspector, Message, TempfailCause, Transaction, Verdict,

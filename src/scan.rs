@@ -2,7 +2,7 @@
 //! rules and for searching archives. Inputs: .eml files, directories
 //! (recursively, which covers Maildir), mbox files, or `-` for stdin.
 
-use cpr_milter_core::envelope::bare_address;
+use cpr_milter_core::bare_address;
 use cpr_milter_core::redact::redact_digits;
 use cpr_milter_core::{
     Action, Begin, Envelope, Finding, Inspector, Message, RcptVerdict, Transaction, Verdict,
@@ -45,16 +45,26 @@ impl Outcome {
         v
     }
 
+    /// Every finding made, those left out of the sample included.
+    fn findings_total(&self) -> usize {
+        let rcpt = self
+            .recipients
+            .iter()
+            .filter(|r| r.finding.is_some())
+            .count();
+        rcpt + self.verdict.as_ref().map_or(0, |v| v.findings_total)
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         let finding = |f: &Finding| {
             json!({
                 "rule": f.rule.as_str(),
-                "location": redact_digits(&f.location),
+                "location": f.location.as_str(),
                 "offset": f.offset,
                 "masked": f.masked,
                 "confidence": f.confidence.map(|c| c.as_str()),
                 "fingerprint": f.fingerprint,
-                "reason": redact_digits(&f.reason),
+                "reason": f.reason.as_str(),
             })
         };
         let would = self
@@ -75,6 +85,13 @@ impl Outcome {
                 "reply": r.shown_reply().map(|x| x.to_string()),
             })).collect::<Vec<_>>(),
             "findings": self.findings().into_iter().map(finding).collect::<Vec<_>>(),
+            // All findings are counted; "findings" is a bounded sample.
+            "findings_total": self.findings_total(),
+            "finding_counts": self.verdict.iter().flat_map(|v| &v.finding_counts).map(|c| json!({
+                "rule": c.rule.as_str(),
+                "location": c.location.as_str(),
+                "count": c.count,
+            })).collect::<Vec<_>>(),
         })
     }
 
@@ -92,10 +109,10 @@ impl Outcome {
             s.push_str(&format!(
                 "\n  {} {} {} {} ({})",
                 f.rule,
-                redact_digits(&f.location),
+                f.location,
                 f.masked.as_deref().unwrap_or("-"),
                 f.confidence.map_or("-", |c| c.as_str()),
-                redact_digits(&f.reason)
+                f.reason
             ));
         }
         s
@@ -276,8 +293,27 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// One message through [`scan_message`]; a panic in the inspection is
+/// reported for that message only (never with its payload, which may
+/// quote the text) and the scan goes on.
+fn scan_one(
+    inspector: &Arc<Inspector>,
+    opts: &ScanOptions,
+    path: String,
+    raw: &[u8],
+) -> Result<Outcome, String> {
+    let shown = redact_digits(&path);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        scan_message(inspector, opts, path, raw)
+    }))
+    .map_err(|_| format!("{shown}: internal error (panic) while inspecting; skipped"))
+}
+
 /// Scans every input; calls `emit` per message. Returns the number of
-/// rejected (or tempfailed) messages, or an error for unreadable input.
+/// rejected (or tempfailed) messages. An input that cannot be read or a
+/// message that cannot be inspected is reported on stderr and skipped; the
+/// rest are still scanned, and the result is then an error naming how
+/// many were skipped.
 pub fn scan_paths(
     inspector: &Arc<Inspector>,
     opts: &ScanOptions,
@@ -285,46 +321,81 @@ pub fn scan_paths(
     emit: &mut dyn FnMut(&Outcome),
 ) -> Result<usize, String> {
     let mut stopped = 0;
-    let mut handle = |o: Outcome| {
-        if o.action != Action::Accept {
-            stopped += 1;
+    let mut skipped = 0;
+    let mut handle = |o: Result<Outcome, String>| match o {
+        Ok(o) => {
+            if o.action != Action::Accept {
+                stopped += 1;
+            }
+            emit(&o);
         }
-        emit(&o);
+        Err(e) => {
+            eprintln!("cpr-milter: {e}");
+            skipped += 1;
+        }
     };
     for p in paths {
         if p == "-" {
             let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("stdin: {e}"))?;
-            handle(scan_message(inspector, opts, "-".into(), &buf));
+            match std::io::stdin().read_to_end(&mut buf) {
+                Ok(_) => handle(scan_one(inspector, opts, "-".into(), &buf)),
+                Err(e) => handle(Err(format!("stdin: {e}"))),
+            }
             continue;
         }
         let mut files = Vec::new();
-        collect_files(Path::new(p), &mut files).map_err(|e| format!("{p}: {e}"))?;
+        if let Err(e) = collect_files(Path::new(p), &mut files) {
+            handle(Err(format!("{}: {e}", redact_digits(p))));
+        }
         for f in files {
-            let data = read_input(&f).map_err(|e| format!("{}: {e}", f.display()))?;
             let name = f.display().to_string();
+            let data = match read_input(&f) {
+                Ok(d) => d,
+                Err(e) => {
+                    handle(Err(format!("{}: {e}", redact_digits(&name))));
+                    continue;
+                }
+            };
             if data.starts_with(b"From ") {
                 for (i, m) in split_mbox(&data).into_iter().enumerate() {
-                    handle(scan_message(
-                        inspector,
-                        opts,
-                        format!("{name}#{}", i + 1),
-                        m,
-                    ));
+                    handle(scan_one(inspector, opts, format!("{name}#{}", i + 1), m));
                 }
             } else {
-                handle(scan_message(inspector, opts, name, &data));
+                handle(scan_one(inspector, opts, name, &data));
             }
         }
     }
-    Ok(stopped)
+    match skipped {
+        0 => Ok(stopped),
+        n => Err(format!("{n} input(s) could not be scanned (see above)")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_input_does_not_end_the_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.eml");
+        std::fs::write(&good, "To: b@gmail.com\r\nSubject: Hej\r\n\r\nHej\r\n").unwrap();
+        // A recipient domain with a raw 0xFF byte once panicked the lookalike check.
+        let odd = dir.path().join("b.eml");
+        std::fs::write(&odd, b"To: a@x\xff.dk\r\n\r\nx\r\n").unwrap();
+        let paths = vec![
+            dir.path().join("missing.eml").display().to_string(),
+            odd.display().to_string(),
+            good.display().to_string(),
+        ];
+        let inspector = Arc::new(Inspector::new(cpr_milter_core::Policy::default(), None));
+        let mut seen = Vec::new();
+        let r = scan_paths(&inspector, &ScanOptions::default(), &paths, &mut |o| {
+            seen.push(o.path.clone())
+        });
+        assert_eq!(r, Err("1 input(s) could not be scanned (see above)".into()));
+        assert_eq!(seen.len(), 2, "both readable files were scanned: {seen:?}");
+    }
 
     #[test]
     fn mbox_is_split_at_from_lines() {

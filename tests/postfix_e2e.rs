@@ -7,7 +7,7 @@
 //! `CPR_E2E_KEEP=1` to keep the temporary directories (maillog, Maildir,
 //! milter log) for inspection.
 //!
-//! All CPR numbers here are synthetic test numbers (valid by DESIGN §3).
+//! All CPR numbers here are synthetic test numbers (valid by the rules of docs/design.md).
 
 mod support;
 
@@ -219,7 +219,7 @@ fn harness_unreachable_milter_tempfails() {
 }
 
 // ---------------------------------------------------------------------------
-// Issue 3, cases 1-5: Postfix consulting cpr-milter
+// Postfix consulting cpr-milter
 
 /// Case 1: a clean mail passes the milter, gets 250 and is delivered.
 #[test]
@@ -411,7 +411,7 @@ fn retired_recipient_is_refused_while_the_other_is_delivered() {
     st.milter.wait_log("stage=rcpt", LOG_WAIT);
 }
 
-/// Issue 5 through the real Postfix: a DOCX attachment whose body carries a
+/// Attachment extraction through the real Postfix: a DOCX attachment whose body carries a
 /// CPR number split across Word runs is refused with 550 5.7.1, and the
 /// audit line names the attachment and the part inside it.
 #[test]

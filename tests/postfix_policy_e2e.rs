@@ -1,4 +1,4 @@
-//! Issue 6 end to end: the policy and configuration rules through a real
+//! End to end: the policy and configuration rules through a real
 //! Postfix (a private instance on 127.0.0.1 per test, tests/support/postfix.rs)
 //! consulting the real `cpr-milter run` daemon: lookalike and retired
 //! recipients at RCPT, monitor mode, the outgoing-only scope, SIGHUP reloads
@@ -9,7 +9,7 @@
 //! `CPR_E2E_KEEP=1` to keep the temporary directories (maillog, Maildir,
 //! milter log) for inspection.
 //!
-//! All CPR numbers here are synthetic test numbers (valid by DESIGN §3).
+//! All CPR numbers here are synthetic test numbers (valid by the rules of docs/design.md).
 //! Addresses in the harness's inbox domain are delivered into one Maildir,
 //! so a retired mailbox there shows whether mail to it got through.
 
@@ -133,7 +133,7 @@ fn ref_line(reference: &str) -> String {
     format!("Reference/reference: {reference} - oplys den til IT-support / quote it to IT support")
 }
 
-/// The built-in lookalike reply (DESIGN §5) for `domain`.
+/// The built-in lookalike reply (docs/design.md, "Replies") for `domain`.
 fn lookalike_reply(domain: &str, suggestion: &str, reference: &str) -> String {
     multiline(
         "550 5.1.2",
@@ -306,7 +306,7 @@ fn lookalike_recipient_is_refused_while_the_good_one_gets_the_mail() {
         ] {
             assert!(line.contains(part), "audit line lacks {part:?}:\n{line}");
         }
-        // DESIGN §4's rule that caught it, and the protected domain.
+        // The lookalike rule (docs/design.md) that caught it, and the protected domain.
         assert!(line.contains(&format!("reason=\"{reason}\"")), "{line}");
     }
 }

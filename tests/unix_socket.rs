@@ -1,4 +1,4 @@
-//! The daemon on a unix socket (the recommended transport, DESIGN §5): the
+//! The daemon on a unix socket (the recommended transport, docs/design.md): the
 //! socket is created with mode 0660 whatever the umask, a stale socket file
 //! from an earlier run does not stop it, mail is judged over it, and the file
 //! is removed at SIGTERM.

@@ -2,13 +2,14 @@
 //! out. The daemon and `scan` reach them through a [`crate::Transaction`],
 //! which calls them in the MTA's order.
 
-use crate::cpr::{self, CprHit, Detector, DetectorSettings};
+use crate::cpr::{Detector, DetectorSettings};
 use crate::envelope::Envelope;
-use crate::extract::{self, Segment, SegmentKind};
+use crate::extract::{self, Cause};
+use crate::findings::CprTally;
 use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::recipients::LookalikeChecker;
-use crate::redact::redact_digits;
-use crate::reply::Reply;
+use crate::redact::{redact_digits, Redacted};
+use crate::reply::{Reply, ReplyKind};
 use crate::transaction::Message;
 use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict};
 
@@ -22,6 +23,7 @@ pub struct Inspector {
 }
 
 impl Inspector {
+    /// Compiles `policy` (keyword sets, lookalike tables) once; `fingerprint_key` keys the audit fingerprints.
     pub fn new(policy: Policy, fingerprint_key: Option<Vec<u8>>) -> Self {
         let detector = Detector::new(DetectorSettings {
             exempt_dates: policy.exempt_dates.clone(),
@@ -58,10 +60,12 @@ impl Inspector {
         &self.policy
     }
 
+    /// The CPR detector under this policy.
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
+    /// Whether mail with this envelope is policed (outgoing).
     pub fn is_outgoing(&self, env: &Envelope) -> bool {
         self.policy.is_outgoing(env)
     }
@@ -86,7 +90,7 @@ impl Inspector {
         let shown_address = redact_digits(&address);
         let (rule, reply, reason) = if let Some(new) = self.policy.retired.get(&lower) {
             let reply = match new {
-                Some(n) => self.policy.replies.get("retired").render(&[
+                Some(n) => self.policy.replies.get(ReplyKind::Retired).render(&[
                     ("address", &shown_address),
                     ("new_address", n),
                     ("ref", &reference),
@@ -94,7 +98,7 @@ impl Inspector {
                 None => self
                     .policy
                     .replies
-                    .get("retired_no_forward")
+                    .get(ReplyKind::RetiredNoForward)
                     .render(&[("address", &shown_address), ("ref", &reference)]),
             };
             (Rule::RecipientRetired, reply, "retired mailbox".to_string())
@@ -108,8 +112,8 @@ impl Inspector {
         {
             let (domain, look) = hit;
             // An internationalised domain goes into the reply in its ASCII (punycode) form.
-            let shown = crate::recipients::lookalike::ascii_form(&domain);
-            let reply = self.policy.replies.get("lookalike").render(&[
+            let shown = crate::recipients::ascii_form(&domain);
+            let reply = self.policy.replies.get(ReplyKind::Lookalike).render(&[
                 ("domain", &redact_digits(&shown)),
                 ("suggestion", &look.suggestion),
                 ("ref", &reference),
@@ -124,12 +128,12 @@ impl Inspector {
         };
         let finding = Finding {
             rule,
-            location: format!("rcpt:<{shown_address}>"),
+            location: Redacted::new(&format!("rcpt:<{address}>")),
             offset: None,
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason,
+            reason: Redacted::new(&reason),
         };
         let (action, would) = self.apply_mode(Action::Reject);
         RcptVerdict {
@@ -167,7 +171,6 @@ impl Inspector {
         }
 
         let raw = message.bytes();
-        let mut findings = Vec::new();
         let limits = &self.policy.limits;
         // Too large to inspect whole: the headers (Subject, file name) are
         // still read, because a number there is rejected whatever happens
@@ -179,23 +182,11 @@ impl Inspector {
             extract::extract(raw, limits)
         };
 
-        let mut hits: Vec<(&Segment, CprHit)> = Vec::new();
+        let mut tally = CprTally::default();
         for seg in &extracted.segments {
-            for h in self.detector.scan(&seg.text) {
-                hits.push((seg, h));
-            }
+            self.detector.find_each(&seg.text, |h| tally.add(seg, h));
         }
-        for (seg, h) in &hits {
-            findings.push(Finding {
-                rule: cpr_rule(seg),
-                location: redact_digits(&seg.location),
-                offset: Some(h.offset),
-                masked: Some(h.masked.clone()),
-                confidence: Some(h.confidence),
-                fingerprint: h.fingerprint.clone(),
-                reason: h.reason.clone(),
-            });
-        }
+        let mut causes: Vec<Cause> = extracted.unscannable.iter().map(|u| u.cause).collect();
         let mut unscannable: Vec<Finding> = extracted
             .unscannable
             .iter()
@@ -204,21 +195,21 @@ impl Inspector {
         if oversized {
             let reason = format!("message larger than {} bytes", limits.max_message_bytes);
             unscannable.insert(0, unscannable_finding("message", &reason));
+            causes.insert(0, Cause::Limit);
         }
 
-        if cpr::decide(hits.iter().map(|(_, h)| h)) {
+        if tally.decides() {
             // A number in a header travels everywhere: always reject.
-            if let Some(i) = hits.iter().position(|(s, h)| {
-                s.kind.is_header_like() && h.confidence >= crate::Confidence::Medium
-            }) {
-                let rule = findings[i].rule;
-                findings.swap(0, i);
+            if tally.header_rule().is_some() {
+                let (rule, findings, counts, total) = tally.into_header_decided();
                 let reply = self
                     .policy
                     .replies
-                    .get("cpr_header")
+                    .get(ReplyKind::CprHeader)
                     .render(&[("ref", &reference)]);
-                return self.decided(Action::Reject, reply, rule, findings);
+                return self
+                    .decided(Action::Reject, reply, rule, findings)
+                    .counted(counts, total);
             }
             let insecure: Vec<&String> = env
                 .recipients
@@ -229,38 +220,47 @@ impl Inspector {
             // number found here was in plaintext beside them, so encryption
             // elsewhere in the message does not excuse it.
             if !insecure.is_empty() || env.recipients.is_empty() {
-                let i = hits
-                    .iter()
-                    .position(|(_, h)| h.confidence == crate::Confidence::High)
-                    .unwrap_or(0);
-                findings.swap(0, i);
-                let rule = findings[0].rule;
+                let (rule, findings, counts, total) = tally.into_body_decided();
                 let names = recipients_text(&insecure);
                 let reply = self
                     .policy
                     .replies
-                    .get("cpr_body")
+                    .get(ReplyKind::CprBody)
                     .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
-                return self.decided(Action::Reject, reply, rule, findings);
+                return self
+                    .decided(Action::Reject, reply, rule, findings)
+                    .counted(counts, total);
             }
         }
+        let (mut findings, counts, total) = tally.into_parts();
+        let total = total + unscannable.len();
         // Out of time with nothing decisive found: the MTA keeps the mail and
         // retries, it is not let through half-read.
         if extracted.deadline_exceeded {
             let mut v = self.tempfail(env, TempfailCause::ExtractionDeadline);
             v.findings.extend(findings);
             v.findings.extend(unscannable);
-            return v;
+            return v.counted(counts, total + 1);
         }
-        if !unscannable.is_empty() {
-            if self.policy.unscannable != UnscannablePolicy::Accept {
+        // The strictest answer among the causes present decides; its first
+        // finding leads (its reason is the one the reply names).
+        let strictest = causes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*self.policy.unscannable.get(*c), i))
+            .max_by_key(|(action, i)| (strictness(*action), std::cmp::Reverse(*i)));
+        if let Some((action, i)) = strictest {
+            if action != UnscannablePolicy::Accept {
                 let mut all = unscannable;
+                all.swap(0, i);
                 all.extend(findings);
-                return self.unscannable_verdict(all, &reference);
+                return self
+                    .unscannable_verdict(action, all, &reference)
+                    .counted(counts, total);
             }
             findings.extend(unscannable);
         }
-        Verdict::accept(findings)
+        Verdict::accept(findings).counted(counts, total)
     }
 
     /// The verdict for an internal error or timeout: tempfail, never accept.
@@ -268,7 +268,7 @@ impl Inspector {
         let reply = self
             .policy
             .replies
-            .get("tempfail")
+            .get(ReplyKind::Tempfail)
             .render(&[("ref", &reference(env))]);
         let f = Finding {
             rule: cause.rule(),
@@ -277,7 +277,7 @@ impl Inspector {
             masked: None,
             confidence: None,
             fingerprint: None,
-            reason: cause.reason().into(),
+            reason: Redacted::new(cause.reason()),
         };
         Verdict {
             action: Action::Tempfail,
@@ -285,29 +285,37 @@ impl Inspector {
             rule: Some(cause.rule()),
             would: None,
             findings: vec![f],
+            finding_counts: Vec::new(),
+            findings_total: 1,
         }
     }
 
-    fn unscannable_verdict(&self, findings: Vec<Finding>, reference: &str) -> Verdict {
+    fn unscannable_verdict(
+        &self,
+        action: UnscannablePolicy,
+        findings: Vec<Finding>,
+        reference: &str,
+    ) -> Verdict {
         let reason = findings
             .first()
             .map(|f| f.reason.clone())
             .unwrap_or_default();
-        match self.policy.unscannable {
+        let reason = reason.as_str();
+        match action {
             UnscannablePolicy::Accept => Verdict::accept(findings),
             UnscannablePolicy::Reject => {
                 let reply = self
                     .policy
                     .replies
-                    .get("unscannable")
-                    .render(&[("reason", &redact_digits(&reason)), ("ref", reference)]);
+                    .get(ReplyKind::Unscannable)
+                    .render(&[("reason", reason), ("ref", reference)]);
                 self.decided(Action::Reject, reply, Rule::ContentUnscannable, findings)
             }
             UnscannablePolicy::Tempfail => {
                 let reply = self
                     .policy
                     .replies
-                    .get("tempfail")
+                    .get(ReplyKind::Tempfail)
                     .render(&[("ref", reference)]);
                 self.decided(Action::Tempfail, reply, Rule::ContentUnscannable, findings)
             }
@@ -328,7 +336,9 @@ impl Inspector {
             reply: Some(reply),
             rule: Some(rule),
             would,
+            findings_total: findings.len(),
             findings,
+            finding_counts: Vec::new(),
         }
     }
 }
@@ -341,24 +351,25 @@ fn reference(env: &Envelope) -> String {
         .unwrap_or_else(|| "NOQUEUE".into())
 }
 
-fn cpr_rule(seg: &Segment) -> Rule {
-    match seg.kind {
-        SegmentKind::Subject => Rule::CprSubject,
-        SegmentKind::Header => Rule::CprHeader,
-        SegmentKind::Body => Rule::CprBody,
-        SegmentKind::Attachment => Rule::CprAttachment,
+/// Reject over tempfail over accept: a refusal tells the sender what to
+/// fix, a tempfail only delays.
+fn strictness(action: UnscannablePolicy) -> u8 {
+    match action {
+        UnscannablePolicy::Accept => 0,
+        UnscannablePolicy::Tempfail => 1,
+        UnscannablePolicy::Reject => 2,
     }
 }
 
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
     Finding {
         rule: Rule::ContentUnscannable,
-        location: redact_digits(location),
+        location: Redacted::new(location),
         offset: None,
         masked: None,
         confidence: None,
         fingerprint: None,
-        reason: redact_digits(reason),
+        reason: Redacted::new(reason),
     }
 }
 
@@ -434,10 +445,21 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
             (Action::Reject, Some("cpr.subject")),
             "{v:?}"
         );
-        // Without a number in the headers, the size limit decides (default: accept, audited).
+        // Without a number in the headers, the size limit decides: a limit
+        // is refused by default, accepted (audited) when the policy says so.
         let mut clean = b"Subject: Sag\r\n\r\n".to_vec();
         clean.extend(std::iter::repeat_n(b'x', 5000));
         let v = insp.inspect_message(&env(), &clean);
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("content.unscannable"))
+        );
+        let cfg = crate::config::parse(
+            "limits:\n  max_message_bytes: 2000\n  unscannable: {limit: accept}\n",
+            "t",
+        )
+        .unwrap();
+        let v = Inspector::new(cfg, None).inspect_message(&env(), &clean);
         assert_eq!(v.action, Action::Accept);
         assert_eq!(v.findings[0].rule, "content.unscannable");
     }
@@ -535,5 +557,70 @@ Content-Type: text/plain\r\nContent-Disposition: attachment; filename=\"Borger 2
             "the medium finding is kept for the audit line"
         );
         assert!(v.is_notable());
+    }
+
+    /// Valid synthetic numbers (real dates in 1985, mod-11), all distinct.
+    fn numbers(n: usize) -> Vec<String> {
+        let w = [4u32, 3, 2, 7, 6, 5, 4, 3, 2, 1];
+        let mut out = Vec::new();
+        'outer: for day in 1..=28u32 {
+            for month in 1..=12u32 {
+                for serial in 0..10_000u32 {
+                    let s = format!("{day:02}{month:02}85{serial:04}");
+                    let sum: u32 = s.bytes().zip(w).map(|(b, w)| u32::from(b - b'0') * w).sum();
+                    if sum.is_multiple_of(11) {
+                        out.push(format!("{}-{}", &s[..6], &s[6..]));
+                        if out.len() == n {
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn findings_are_counted_all_but_kept_as_a_bounded_sample() {
+        let mut body = String::from("Subject: Liste\r\n\r\n");
+        for n in numbers(5000) {
+            body.push_str(&format!("CPR: {n}\r\n"));
+        }
+        let v = inspector().inspect_message(&env(), body.as_bytes());
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("cpr.body"))
+        );
+        assert_eq!(v.findings.len(), crate::findings::FINDINGS_SAMPLE);
+        assert_eq!(v.findings_total, 5000);
+        assert_eq!(v.finding_counts.len(), 1, "{:?}", v.finding_counts);
+        assert_eq!(v.finding_counts[0].count, 5000);
+        assert_eq!(v.finding_counts[0].location, "body:text/plain");
+        assert!(v.deciding().is_some());
+    }
+
+    #[test]
+    fn a_header_hit_past_the_sample_still_decides_and_comes_first() {
+        let mut raw = String::from(
+            "Subject: Liste\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n",
+        );
+        let mut all = numbers(301);
+        let last = all.pop().unwrap();
+        for n in all {
+            raw.push_str(&format!("CPR: {n}\r\n"));
+        }
+        raw.push_str(&format!(
+            "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"Borger {last}.txt\"\r\n\r\nx\r\n--b--\r\n"
+        ));
+        let v = inspector().inspect_message(&env(), raw.as_bytes());
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("cpr.header")),
+            "{:?}",
+            v.finding_counts
+        );
+        assert_eq!(v.findings[0].rule, Rule::CprHeader);
+        assert_eq!(v.findings.len(), crate::findings::FINDINGS_SAMPLE);
+        assert_eq!(v.findings_total, 301);
     }
 }

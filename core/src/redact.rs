@@ -1,7 +1,56 @@
 //! Removes CPR-shaped digit runs from free text before it is logged or put
 //! in a reply (file names, addresses, reasons quoting library errors): a
 //! number the sender put in a file name must not reach syslog through the
-//! `where=` field.
+//! `where=` field. [`Redacted`] is text that has been through it: its only
+//! constructors mask, so whoever prints one prints it as it is.
+
+use std::fmt;
+
+/// Free text with every CPR-shaped run masked (see [`redact_digits`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Redacted(String);
+
+impl Redacted {
+    /// Masks `text`.
+    pub fn new(text: &str) -> Self {
+        Redacted(redact_digits(text))
+    }
+
+    /// The masked text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Redacted {
+    fn from(text: &str) -> Self {
+        Redacted::new(text)
+    }
+}
+
+impl From<String> for Redacted {
+    fn from(text: String) -> Self {
+        Redacted::new(&text)
+    }
+}
+
+impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Redacted {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Redacted {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
 
 /// Masks every digit run that could hold a CPR number, keeping its first
 /// four digits and replacing the rest with `X`; leaves every other number
@@ -117,6 +166,17 @@ mod tests {
         assert_eq!(redact_digits("a 12 b"), "a 12 b");
         assert_eq!(redact_digits("241085 - 1337"), "2410XX - XXXX");
         assert_eq!(redact_digits("ref 12 241085-1337"), "ref 12 24XXXX-XXXX");
+    }
+
+    #[test]
+    fn redacted_text_is_masked_however_it_is_made() {
+        assert_eq!(Redacted::new("cpr 241085-1337"), "cpr 2410XX-XXXX");
+        assert_eq!(
+            Redacted::from("2410851337".to_string()).as_str(),
+            "2410XXXXXX"
+        );
+        let twice = Redacted::new(Redacted::new("241085-1337").as_str());
+        assert_eq!(twice, "2410XX-XXXX", "masking is idempotent");
     }
 
     #[test]

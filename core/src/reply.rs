@@ -2,7 +2,6 @@
 //! the Postfix rules every text must satisfy (checked at load time, because a
 //! bad reply makes Postfix answer `451 4.3.5` — a new silent failure).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Longest reply line Postfix accepts from a milter.
@@ -15,6 +14,7 @@ pub struct Reply {
     pub code: String,
     /// Enhanced status code, `5.7.1` …
     pub xcode: String,
+    /// Text lines, each sent as one reply line.
     pub lines: Vec<String>,
 }
 
@@ -24,6 +24,7 @@ impl Reply {
         format!("{} {}", self.code, self.xcode)
     }
 
+    /// A 5xx reply.
     pub fn is_permanent(&self) -> bool {
         self.code.starts_with('5')
     }
@@ -107,14 +108,17 @@ impl ReplyTemplate {
         })
     }
 
+    /// `550 5.7.1`.
     pub fn code(&self) -> String {
         format!("{} {}", self.code, self.xcode)
     }
 
+    /// The text lines, placeholders unfilled.
     pub fn lines(&self) -> &[String] {
         &self.lines
     }
 
+    /// A 5xx template.
     pub fn is_permanent(&self) -> bool {
         self.code.starts_with('5')
     }
@@ -243,13 +247,69 @@ fn truncate_line(mut s: String) -> String {
     s
 }
 
-/// Reply templates per rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplyTexts {
-    by_rule: BTreeMap<String, ReplyTemplate>,
+/// The replies the milter can send, one template each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReplyKind {
+    /// A CPR number in the Subject, another header or a file name.
+    CprHeader,
+    /// A CPR number in body or attachments, to recipients that may not have it.
+    CprBody,
+    /// A recipient at a lookalike domain.
+    Lookalike,
+    /// A retired mailbox with a forwarding address.
+    Retired,
+    /// A retired mailbox without one.
+    RetiredNoForward,
+    /// Content that could not be inspected (under `unscannable: reject`).
+    Unscannable,
+    /// Any temporary failure.
+    Tempfail,
 }
 
-/// Rule names operators can override under `replies:`.
+impl ReplyKind {
+    /// Every kind, in the order `check-config` lists them (by key).
+    pub const ALL: [ReplyKind; 7] = [
+        ReplyKind::CprBody,
+        ReplyKind::CprHeader,
+        ReplyKind::Lookalike,
+        ReplyKind::Retired,
+        ReplyKind::RetiredNoForward,
+        ReplyKind::Tempfail,
+        ReplyKind::Unscannable,
+    ];
+
+    /// The key under `replies:` in the configuration file.
+    pub fn key(self) -> &'static str {
+        match self {
+            ReplyKind::CprHeader => "cpr_header",
+            ReplyKind::CprBody => "cpr_body",
+            ReplyKind::Lookalike => "lookalike",
+            ReplyKind::Retired => "retired",
+            ReplyKind::RetiredNoForward => "retired_no_forward",
+            ReplyKind::Unscannable => "unscannable",
+            ReplyKind::Tempfail => "tempfail",
+        }
+    }
+
+    /// The kind configured under `key`.
+    pub fn from_key(key: &str) -> Option<ReplyKind> {
+        ReplyKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// One template per reply kind: a lookup cannot fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyTexts {
+    cpr_header: ReplyTemplate,
+    cpr_body: ReplyTemplate,
+    lookalike: ReplyTemplate,
+    retired: ReplyTemplate,
+    retired_no_forward: ReplyTemplate,
+    unscannable: ReplyTemplate,
+    tempfail: ReplyTemplate,
+}
+
+/// The keys operators can override under `replies:`.
 pub const RULES: &[&str] = &[
     "cpr_header",
     "cpr_body",
@@ -270,71 +330,92 @@ const REF_LINE: &str =
 
 impl Default for ReplyTexts {
     fn default() -> Self {
-        let mut by_rule = BTreeMap::new();
-        by_rule.insert("cpr_header".to_string(), t("550 5.7.1", &[
+        ReplyTexts {
+            cpr_header: t("550 5.7.1", &[
             "Afvist: emnefeltet eller et filnavn indeholder et CPR-nummer. Fjern nummeret fra emne og filnavne og send igen.",
             "Rejected: the subject or a file name contains a Danish CPR number. Remove the number from the subject and file names and send again.",
             REF_LINE,
-        ]));
-        by_rule.insert("cpr_body".to_string(), t("550 5.7.1", &[
+            ]),
+            cpr_body: t("550 5.7.1", &[
             "Afvist: mailen indeholder et CPR-nummer, og {recipients} er ikke en sikker modtager. Brug sikker mail eller fjern CPR-nummeret.",
             "Rejected: the message contains a Danish CPR number and {recipients} is not a secure destination. Use secure mail or remove the number.",
             REF_LINE,
-        ]));
-        by_rule.insert("lookalike".to_string(), t("550 5.1.2", &[
+            ]),
+            lookalike: t("550 5.1.2", &[
             "Afvist: domaenet {domain} ligner {suggestion}. Mente du {suggestion}? Ret adressen og send igen.",
             "Rejected: the domain {domain} looks like {suggestion}. Did you mean {suggestion}? Correct the address and send again.",
             REF_LINE,
-        ]));
-        by_rule.insert("retired".to_string(), t("550 5.1.6", &[
+            ]),
+            retired: t("550 5.1.6", &[
             "Afvist: postkassen {address} er nedlagt. Skriv i stedet til {new_address}.",
             "Rejected: the mailbox {address} has been retired. Write to {new_address} instead.",
             REF_LINE,
-        ]));
-        by_rule.insert("retired_no_forward".to_string(), t("550 5.1.6", &[
+            ]),
+            retired_no_forward: t("550 5.1.6", &[
             "Afvist: postkassen {address} er nedlagt og har ingen ny adresse. Find den rette modtager og send igen.",
             "Rejected: the mailbox {address} has been retired and has no forwarding address. Find the right recipient and send again.",
             REF_LINE,
-        ]));
-        by_rule.insert("unscannable".to_string(), t("550 5.7.1", &[
+            ]),
+            unscannable: t("550 5.7.1", &[
             "Afvist: en del af mailen kunne ikke kontrolleres for CPR-numre ({reason}). Send indholdet som almindelig tekst eller via sikker mail.",
             "Rejected: part of the message could not be checked for CPR numbers ({reason}). Send the content unencrypted and unpacked, or use secure mail.",
             REF_LINE,
-        ]));
-        by_rule.insert("tempfail".to_string(), t("451 4.7.1", &[
+            ]),
+            tempfail: t("451 4.7.1", &[
             "Midlertidig fejl i mailfilteret. Din mailserver proever automatisk igen.",
             "Temporary failure in the mail filter. Your mail server will retry automatically.",
             REF_LINE,
-        ]));
-        ReplyTexts { by_rule }
+            ]),
+        }
     }
 }
 
 impl ReplyTexts {
-    pub fn get(&self, rule: &str) -> &ReplyTemplate {
-        self.by_rule
-            .get(rule)
-            .unwrap_or_else(|| panic!("no reply template for {rule}"))
+    /// The template for `kind`.
+    pub fn get(&self, kind: ReplyKind) -> &ReplyTemplate {
+        match kind {
+            ReplyKind::CprHeader => &self.cpr_header,
+            ReplyKind::CprBody => &self.cpr_body,
+            ReplyKind::Lookalike => &self.lookalike,
+            ReplyKind::Retired => &self.retired,
+            ReplyKind::RetiredNoForward => &self.retired_no_forward,
+            ReplyKind::Unscannable => &self.unscannable,
+            ReplyKind::Tempfail => &self.tempfail,
+        }
     }
 
-    /// Overrides one rule's template; the class must stay what the rule means
-    /// (a reject stays a reject, a tempfail stays a tempfail).
-    pub fn set(&mut self, rule: &str, tpl: ReplyTemplate) -> Result<(), String> {
-        let Some(old) = self.by_rule.get(rule) else {
-            return Err(format!("unknown reply rule {rule:?}"));
+    fn slot(&mut self, kind: ReplyKind) -> &mut ReplyTemplate {
+        match kind {
+            ReplyKind::CprHeader => &mut self.cpr_header,
+            ReplyKind::CprBody => &mut self.cpr_body,
+            ReplyKind::Lookalike => &mut self.lookalike,
+            ReplyKind::Retired => &mut self.retired,
+            ReplyKind::RetiredNoForward => &mut self.retired_no_forward,
+            ReplyKind::Unscannable => &mut self.unscannable,
+            ReplyKind::Tempfail => &mut self.tempfail,
+        }
+    }
+
+    /// Overrides the template configured under `key`; the class must stay
+    /// what the reply means (a reject stays a reject, a tempfail a tempfail).
+    pub fn set(&mut self, key: &str, tpl: ReplyTemplate) -> Result<(), String> {
+        let Some(kind) = ReplyKind::from_key(key) else {
+            return Err(format!("unknown reply rule {key:?}"));
         };
+        let old = self.slot(kind);
         if old.is_permanent() != tpl.is_permanent() {
             return Err(format!(
-                "reply for {rule} must stay a {}xx code",
+                "reply for {key} must stay a {}xx code",
                 if old.is_permanent() { 5 } else { 4 }
             ));
         }
-        self.by_rule.insert(rule.to_string(), tpl);
+        *old = tpl;
         Ok(())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &ReplyTemplate)> {
-        self.by_rule.iter()
+    /// Every (key, template), in the order of [`ReplyKind::ALL`].
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &ReplyTemplate)> {
+        ReplyKind::ALL.into_iter().map(|k| (k.key(), self.get(k)))
     }
 }
 
@@ -345,7 +426,7 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_render_multiline() {
         let r = ReplyTexts::default()
-            .get("cpr_header")
+            .get(ReplyKind::CprHeader)
             .render(&[("ref", "4F1A2B3C")]);
         let wire = r.to_string();
         assert!(wire.starts_with("550-5.7.1 Afvist"), "{wire}");
@@ -354,7 +435,8 @@ mod tests {
             "{wire}"
         );
         for name in RULES {
-            ReplyTexts::default().get(name);
+            let kind = ReplyKind::from_key(name).expect("every key has a kind");
+            assert_eq!(kind.key(), *name);
         }
     }
 

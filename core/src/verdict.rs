@@ -1,47 +1,30 @@
 //! The outcome of an inspection: what to tell the MTA and why.
 
+pub use crate::cpr::Confidence;
+pub use crate::findings::FindingCount;
+use crate::redact::Redacted;
 use crate::reply::Reply;
 use std::fmt;
 
 /// What the MTA is told to do with a message or recipient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Let it through (RCPT: go on).
     Accept,
+    /// Refuse it with a 5xx.
     Reject,
+    /// Answer 4xx: the MTA keeps it and retries.
     Tempfail,
 }
 
 impl Action {
+    /// `accept`, `reject` or `tempfail`.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Accept => "accept",
             Action::Reject => "reject",
             Action::Tempfail => "tempfail",
         }
-    }
-}
-
-/// How sure the detector is that a match is a CPR number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -177,7 +160,7 @@ pub struct Finding {
     /// The rule that made it.
     pub rule: Rule,
     /// Where it was found (`header:Subject`, `body:text/plain`, `rcpt:<a@b.dk>` …).
-    pub location: String,
+    pub location: Redacted,
     /// Byte offset of a CPR match in the decoded text of that location.
     pub offset: Option<usize>,
     /// Masked CPR number (`2410XX-XXXX`), for CPR findings.
@@ -187,7 +170,7 @@ pub struct Finding {
     /// Keyed fingerprint of the number when `audit.fingerprint_key_file` is set.
     pub fingerprint: Option<String>,
     /// Human-readable explanation (which rule fired, which keyword, which limit).
-    pub reason: String,
+    pub reason: Redacted,
 }
 
 /// Decision for one RCPT command.
@@ -242,24 +225,52 @@ pub struct Verdict {
     pub would: Option<Action>,
     /// Every finding, including ones that did not cause a reject (single
     /// medium-confidence numbers, unscannable parts), for the audit trail.
+    /// When a rule decided, its finding comes first (see
+    /// [`Verdict::deciding`]). A sample: at most
+    /// [`crate::findings::FINDINGS_SAMPLE`] CPR findings are kept.
     pub findings: Vec<Finding>,
+    /// CPR findings per rule and location, all of them counted.
+    pub finding_counts: Vec<FindingCount>,
+    /// How many findings were made, the sampled-out ones included.
+    pub findings_total: usize,
 }
 
 impl Verdict {
+    /// A plain accept that keeps `findings` for the audit trail.
     pub fn accept(findings: Vec<Finding>) -> Self {
         Verdict {
             action: Action::Accept,
             reply: None,
             rule: None,
             would: None,
+            findings_total: findings.len(),
             findings,
+            finding_counts: Vec::new(),
         }
+    }
+
+    /// The same verdict with the message's finding counts.
+    pub fn counted(mut self, counts: Vec<FindingCount>, total: usize) -> Self {
+        self.finding_counts = counts;
+        self.findings_total = total.max(self.findings.len());
+        self
     }
 
     /// The reply worth showing: the one sent, or in monitor mode the one
     /// enforce mode would have sent.
     pub fn shown_reply(&self) -> Option<&Reply> {
         shown(self.action, self.would, self.reply.as_ref())
+    }
+
+    /// The finding of the rule that decided, if one did.
+    pub fn deciding(&self) -> Option<&Finding> {
+        let rule = self.rule?;
+        self.findings.first().filter(|f| f.rule == rule)
+    }
+
+    /// The finding an audit line shows: the deciding one, else the first.
+    pub fn headline(&self) -> Option<&Finding> {
+        self.deciding().or(self.findings.first())
     }
 
     /// True when the decision is worth an audit line (anything but a plain,

@@ -1,7 +1,8 @@
-//! Every real message under shared/corpus/realmail extracts without a panic.
-//! The detector's verdicts on the corpus are checked elsewhere. The counts
-//! of messages with unscannable content, per cause, are printed: they are
-//! what the per-cause unscannable policy is weighed against.
+//! Every real message of the real-mail corpus (see common::corpus_files)
+//! extracts without a panic. The detector's verdicts on the corpus are
+//! checked elsewhere. The counts of messages with unscannable content, per
+//! cause, are printed: they are what the per-cause unscannable policy is
+//! weighed against.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Real mail nobody here wrote (../shared/corpus/realmail, ~5,700 messages:
+//! Real mail nobody here wrote (the real-mail corpus, ~5,700 messages:
 //! SpamAssassin ham and spam, bounces from ~100 MTAs, MIME test suites) sent
 //! as outgoing mail to an outside recipient: every one must be accepted by
 //! the whole pipeline, none may panic. They are full of CPR-shaped traps

@@ -1,6 +1,6 @@
-//! DESIGN §3 table, row by row, and realistic Danish mail texts with the
+//! The examples table of docs/design.md, row by row, and realistic Danish mail texts with the
 //! traps that must not fire. All numbers are synthetic: built from the
-//! rules (241085-1337 from DESIGN, others with a computed mod-11 serial).
+//! rules (241085-1337 from docs/design.md, others with a computed mod-11 serial).
 
 use cpr_milter_core::cpr::validate::Date;
 use cpr_milter_core::cpr::{decide, CprHit, Detector, DetectorSettings};
@@ -32,7 +32,7 @@ fn expect(t: &str, want: Option<Confidence>) {
     assert_eq!(got, want, "{t:?} → {hits:?}");
 }
 
-// ---- DESIGN §3 table -------------------------------------------------------
+// ---- docs/design.md table----------------------------------------------------
 
 #[test]
 fn row_borger_hyphen() {

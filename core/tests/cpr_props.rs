@@ -19,7 +19,7 @@ fn detector() -> Detector {
 
 // ---- an independent, table-driven date and century model ----------------------
 
-/// (7th digits, yy range, century) — DESIGN §3 as a table.
+/// (7th digits, yy range, century) — docs/design.md as a table.
 const CENTURY_TABLE: &[(&[u8], u32, u32, i32)] = &[
     (&[0, 1, 2, 3], 0, 99, 1900),
     (&[4, 9], 0, 36, 2000),

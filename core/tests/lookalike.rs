@@ -1,4 +1,4 @@
-//! The measured bar for lookalike recipient domains (DESIGN §4, issue 6).
+//! The measured bar for lookalike recipient domains (docs/design.md, "Lookalike recipients").
 //!
 //! `data/dk-municipal-mail-domains.txt` holds the mail domains of the 98
 //! Danish municipalities. It is public data, copied unchanged from the

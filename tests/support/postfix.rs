@@ -5,7 +5,7 @@
 //!
 //! Needs root and Debian's `postfix` package (`scripts/test.sh` installs it).
 //! Instances are independent, so tests may run in parallel. The facts this
-//! relies on are in DESIGN.md §10.
+//! relies on are in docs/operations.md and this module's comments.
 
 use super::{keep_tempdirs, pid_alive, poll, read_lossy, running_as_root, signal, smtp};
 use std::fs;

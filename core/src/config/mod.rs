@@ -1,5 +1,5 @@
-//! The configuration file's policy sections: [`raw`] (what operators write,
-//! with positions), [`validate`] (one function per section) and the model,
+//! The configuration file's policy sections: `raw` (what operators write,
+//! with positions), `validate` (one function per section) and the model,
 //! [`crate::Policy`]. Reading the file is the caller's job; this module turns
 //! text into a policy or an error that names the file, line and column with
 //! a hint. The daemon's own keys (`listen`, `log`, `audit`,
@@ -188,6 +188,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("not supported"), "{e}");
+    }
+
+    #[test]
+    fn unscannable_is_one_action_or_one_per_cause() {
+        use crate::extract::PerCause;
+        use crate::UnscannablePolicy::{Accept, Reject, Tempfail};
+        let by = |yaml: &str| parse(yaml, "m.yaml").map(|c| c.unscannable);
+        assert_eq!(
+            by("mode: enforce\n"),
+            Ok(crate::policy::DEFAULT_UNSCANNABLE)
+        );
+        assert_eq!(
+            by("limits:\n  unscannable: tempfail\n"),
+            Ok(PerCause::all(Tempfail))
+        );
+        assert_eq!(
+            by("limits:\n  unscannable:\n    encrypted: reject\n    limit: accept\n"),
+            Ok(PerCause {
+                encrypted: Reject,
+                limit: Accept,
+                broken: Accept,
+                unsupported: Accept,
+            })
+        );
+        let e = by("limits:\n  unscannable:\n    broken: discard\n").unwrap_err();
+        assert!(e.to_string().contains("not supported"), "{e}");
+        assert!(by("limits:\n  unscannable:\n    zipbomb: reject\n").is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::keywords::{KeywordMatch, KeywordSet};
 use super::normalise::normalise;
 
-/// Window sizes in characters (DESIGN §3: ~40 before, 20 after).
+/// Window sizes in characters (docs/design.md: ~40 before, 20 after).
 pub const BEFORE_CHARS: usize = 40;
 pub const AFTER_CHARS: usize = 20;
 

@@ -2,8 +2,35 @@
 //! number stay private: only the mask and the keyed fingerprint leave.
 
 use super::mask;
-use crate::verdict::Confidence;
 use std::fmt;
+
+/// How sure the detector is that a match is a CPR number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    /// Shaped and valid, but the context says it is something else.
+    Low,
+    /// Valid; logged, and two distinct ones reject.
+    Medium,
+    /// Valid and labelled or hyphenated as a CPR number: rejects.
+    High,
+}
+
+impl Confidence {
+    /// `low`, `medium` or `high`, as in audit lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One validated number found in a text. `Debug` and `Display` show only
 /// the mask, never the digits.
@@ -11,6 +38,7 @@ use std::fmt;
 pub struct CprHit {
     /// Byte offset of the first digit in the scanned (original) text.
     pub offset: usize,
+    /// How sure the detector is.
     pub confidence: Confidence,
     /// Which rule fired and which keyword (`mod11+hyphen,keyword:cpr`,
     /// `labelled:cpr-nummer`, `mod11,negative:faktura` …).
@@ -23,6 +51,7 @@ pub struct CprHit {
 }
 
 impl CprHit {
+    /// A hit for `digits` at `offset`, masked and (with a key) fingerprinted.
     pub fn new(
         offset: usize,
         confidence: Confidence,

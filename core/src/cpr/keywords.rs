@@ -83,10 +83,6 @@ impl KeywordSet {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// Matches inside `text[lo..hi]`, in order, honouring the whole-word
     /// rule (judged against the whole text, not just the window).
     pub fn matches<'s, 't>(

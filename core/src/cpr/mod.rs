@@ -1,25 +1,25 @@
-//! CPR number detection (DESIGN §3): normalise → candidates → validate →
+//! CPR number detection (docs/design.md): normalise → candidates → validate →
 //! score with context → decide.
 //!
 //! `Detector::scan` takes the decoded text of one part and returns hits with
 //! offsets into that same text; the message-level rule (any HIGH, or two
 //! distinct MEDIUM numbers) is [`decide`]. Modules, one job each:
 //! [`normalise`] (character classes after normalisation, read in place),
-//! [`candidates`] (shapes and boundary rules), [`validate`] (date, century,
-//! mod-11), [`keywords`] (Aho-Corasick keyword sets), [`context`] (what the
-//! surrounding text says), [`score`] (confidence and reason), [`hit`]
-//! (findings and the decision), [`mask`] (mask and fingerprint).
+//! `candidates` (shapes and boundary rules), [`validate`] (date, century,
+//! mod-11), `keywords` (Aho-Corasick keyword sets), `context` (what the
+//! surrounding text says), `score` (confidence and reason), `hit`
+//! (findings and the decision), `mask` (mask and fingerprint).
 
-pub mod candidates;
-pub mod context;
-pub mod hit;
-pub mod keywords;
-pub mod mask;
+mod candidates;
+mod context;
+mod hit;
+mod keywords;
+mod mask;
 pub mod normalise;
-pub mod score;
+mod score;
 pub mod validate;
 
-pub use hit::{decide, CprHit};
+pub use hit::{decide, Confidence, CprHit};
 
 use candidates::{Candidate, Candidates};
 use keywords::KeywordSet;
@@ -32,6 +32,7 @@ pub const DEFAULT_EXEMPT_YEARS: &[i32] = &[
     1985, 1986, 1987, 1988, 1989, 1990, 1991, 1992, 1994, 1995,
 ];
 
+/// The default exempt dates: 1 January of [`DEFAULT_EXEMPT_YEARS`].
 pub fn default_exempt_dates() -> Vec<Date> {
     DEFAULT_EXEMPT_YEARS
         .iter()
@@ -128,8 +129,11 @@ pub const DEFAULT_NEGATIVE_KEYWORDS: &[&str] = &[
 /// Everything the detector needs to know, fixed for its lifetime.
 #[derive(Clone)]
 pub struct DetectorSettings {
+    /// Birth dates issued without modulus-11.
     pub exempt_dates: Vec<Date>,
+    /// Words that raise a number to a CPR number (lower case).
     pub positive_keywords: Vec<String>,
+    /// Words that lower it (lower case).
     pub negative_keywords: Vec<String>,
     /// Birth dates after this are impossible.
     pub today: Date,
@@ -197,6 +201,7 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// Compiles the keyword sets once; share the detector between texts.
     pub fn new(settings: DetectorSettings) -> Self {
         let positive = KeywordSet::new(&settings.positive_keywords);
         let negative = KeywordSet::new(&settings.negative_keywords);
@@ -207,6 +212,7 @@ impl Detector {
         }
     }
 
+    /// The settings it was built from.
     pub fn settings(&self) -> &DetectorSettings {
         &self.settings
     }
@@ -214,6 +220,16 @@ impl Detector {
     /// All MEDIUM and HIGH findings in `text` (one part), in text order.
     /// Offsets refer to `text` itself, whatever normalisation applied.
     pub fn scan(&self, text: &str) -> Vec<CprHit> {
+        let mut hits = Vec::new();
+        self.find_each(text, |h| hits.push(h));
+        hits
+    }
+
+    /// Calls `found` with each MEDIUM and HIGH finding in `text`, in text
+    /// order, holding none of them: memory stays the same however many
+    /// numbers a text holds. Two passes over the candidates when any
+    /// validates: the density rule needs the counts of the whole part first.
+    pub fn find_each(&self, text: &str, mut found: impl FnMut(CprHit)) {
         let today = if self.settings.follow_clock {
             Date::today()
         } else {
@@ -221,27 +237,31 @@ impl Detector {
         };
         let mut total = 0usize;
         let mut plausible = 0usize;
-        let mut valid: Vec<(Candidate, Validated, bool)> = Vec::new();
+        let mut valid = 0usize;
         for c in Candidates::new(text) {
             total += 1;
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
                 plausible += usize::from(v.mod11 || exempt);
-                valid.push((c, v, exempt));
+                valid += 1;
             }
         }
-        if valid.is_empty() {
-            return Vec::new();
+        if valid == 0 {
+            return;
         }
         // "Validate" for the density rule means what a real CPR number does:
         // a real date and mod-11 (or an exempt date). Random ten-digit
         // numbers manage that about 0.6 % of the time, real CPR lists ~100 %.
         let dense = total >= self.settings.dense_min_candidates
             && plausible * 100 < total * self.settings.dense_valid_percent;
-        valid
-            .iter()
-            .filter_map(|(c, v, exempt)| self.judge(text, c, *v, *exempt, dense))
-            .collect()
+        for c in Candidates::new(text) {
+            if let Some(v) = validate::validate(&c.digits, today) {
+                let exempt = self.settings.exempt_dates.contains(&v.birth);
+                if let Some(hit) = self.judge(text, &c, v, exempt, dense) {
+                    found(hit);
+                }
+            }
+        }
     }
 
     fn judge(
@@ -273,7 +293,7 @@ impl Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Confidence;
+    use crate::cpr::Confidence;
 
     fn detector() -> Detector {
         Detector::new(DetectorSettings {

@@ -1,4 +1,4 @@
-//! Normalisation of the characters that matter around a number (DESIGN §3):
+//! Normalisation of the characters that matter around a number (docs/design.md):
 //! Unicode dashes U+2010-2015, U+2212 (and full-width U+FF0D) → `-`,
 //! NBSP, U+202F (and ideographic space U+3000) → ` `, soft hyphen and
 //! zero-width characters removed, full-width digits → ASCII.
@@ -22,8 +22,11 @@ pub enum NChar {
     Dash,
     /// ` `, NBSP, narrow NBSP.
     Space,
+    /// `.`
     Dot,
+    /// `/`
     Slash,
+    /// `,`
     Comma,
     /// Letters (any script), `_` and `+`: a number touching one is part of a
     /// word or code, not a CPR number.

@@ -1,10 +1,10 @@
-//! DESIGN §3 scoring: from validation result, separator and context facts to
+//! The scoring of docs/design.md: from validation result, separator and context facts to
 //! a confidence and a reason (which rule fired, which keyword).
 
 use super::candidates::Sep;
 use super::context::Facts;
 use super::validate::Validated;
-use crate::verdict::Confidence;
+use super::Confidence;
 
 /// Everything the scorer looks at for one validated candidate.
 #[derive(Clone, Copy, Debug)]

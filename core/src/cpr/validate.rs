@@ -4,12 +4,16 @@
 /// A calendar date (proleptic Gregorian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date {
+    /// Four-digit year.
     pub year: i32,
+    /// 1 to 12.
     pub month: u32,
+    /// 1 to the month's length.
     pub day: u32,
 }
 
 impl Date {
+    /// A date; not checked (see [`Date::is_valid`]).
     pub const fn new(year: i32, month: u32, day: u32) -> Self {
         Date { year, month, day }
     }
@@ -48,6 +52,7 @@ impl Date {
         d.is_valid().then_some(d)
     }
 
+    /// Whether the date exists in the calendar.
     pub fn is_valid(&self) -> bool {
         (1..=12).contains(&self.month)
             && self.day >= 1
@@ -61,10 +66,12 @@ impl std::fmt::Display for Date {
     }
 }
 
+/// Gregorian leap year.
 pub fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
+/// Days in `month` of `year`.
 pub fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -112,7 +119,9 @@ pub fn mod11_ok(digits: &[u8; 10]) -> bool {
 /// What the validator learned about a candidate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Validated {
+    /// The birth date the number encodes (century resolved).
     pub birth: Date,
+    /// Whether the number passes the modulus-11 check.
     pub mod11: bool,
     /// Day field 61-91: a replacement number (erstatningspersonnummer).
     pub replacement: bool,

@@ -49,6 +49,7 @@ const CELL: &[&str] = &["td", "th"];
 /// Elements whose content is not text for the reader.
 const SKIP: &[&str] = &["script", "style", "head", "template", "noscript", "svg"];
 
+/// The visible text of an HTML document, block elements on lines of their own.
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;

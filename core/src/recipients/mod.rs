@@ -1,8 +1,8 @@
 //! Recipient checks made at RCPT time: lookalike domains and retired mailboxes.
 
-pub mod lookalike;
+mod lookalike;
 
-pub use lookalike::{Lookalike, LookalikeChecker};
+pub use lookalike::{ascii_form, Lookalike, LookalikeChecker, Rule as LookalikeRule};
 
 /// Whether `domain` is `base` or a subdomain of it.
 pub fn domain_matches(domain: &str, base: &str) -> bool {

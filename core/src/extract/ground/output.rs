@@ -28,6 +28,7 @@ impl SegmentKind {
 /// One piece of decoded text.
 #[derive(Clone, Debug)]
 pub struct Segment<'r> {
+    /// What the text is, which decides the rule that applies.
     pub kind: SegmentKind,
     /// `header:Subject`, `body:text/plain`, `message:1/body:text/plain`,
     /// `attachment:rapport.docx:word/document.xml` …
@@ -86,9 +87,13 @@ impl Cause {
 /// One value per [`Cause`]: what a policy does with each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct PerCause<T> {
+    /// For [`Cause::Encrypted`].
     pub encrypted: T,
+    /// For [`Cause::Limit`].
     pub limit: T,
+    /// For [`Cause::Broken`].
     pub broken: T,
+    /// For [`Cause::Unsupported`].
     pub unsupported: T,
 }
 
@@ -105,6 +110,7 @@ impl<T: Copy> PerCause<T> {
 }
 
 impl<T> PerCause<T> {
+    /// The value for `cause`.
     pub fn get(&self, cause: Cause) -> &T {
         match cause {
             Cause::Encrypted => &self.encrypted,
@@ -114,6 +120,7 @@ impl<T> PerCause<T> {
         }
     }
 
+    /// The value for `cause`, to change.
     pub fn get_mut(&mut self, cause: Cause) -> &mut T {
         match cause {
             Cause::Encrypted => &mut self.encrypted,
@@ -127,18 +134,23 @@ impl<T> PerCause<T> {
 /// Content that could not be inspected, with where, why and the cause.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unscannable {
+    /// Where (as for [`Segment::location`]).
     pub location: String,
+    /// Which kind of obstacle.
     pub cause: Cause,
+    /// Why it could not be read.
     pub reason: String,
 }
 
 /// Everything extracted from one message.
 #[derive(Clone, Debug, Default)]
 pub struct Extracted<'r> {
+    /// The texts to match, in message order.
     pub segments: Vec<Segment<'r>>,
     /// S/MIME enveloped-data or PGP/MIME encrypted content was present
     /// (checked by its bytes, not only by its label).
     pub encrypted: bool,
+    /// What could not be read, with why.
     pub unscannable: Vec<Unscannable>,
     /// The extraction deadline cut the walk short: part of the message was
     /// never looked at. An `unscannable` entry says where; this flag lets

@@ -1,4 +1,4 @@
-//! Lookalike recipient domains (DESIGN §4).
+//! Lookalike recipient domains (docs/design.md, "Lookalike recipients").
 //!
 //! A recipient domain is flagged when it is neither protected (nor a
 //! subdomain of a protected domain) nor allow-listed, and one of the rules in

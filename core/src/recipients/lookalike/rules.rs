@@ -1,4 +1,4 @@
-//! The lookalike rules of DESIGN §4, each comparing one recipient name with
+//! The lookalike rules of docs/design.md, each comparing one recipient name with
 //! one protected name. All comparisons are on skeletons (see `normalise`).
 
 use super::distance::{common_prefix, damerau_levenshtein};
@@ -23,6 +23,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The rule's name in audit reasons (`skeleton`, `typo` …).
     pub fn name(self) -> &'static str {
         match self {
             Rule::Skeleton => "skeleton",
