@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Messages per second through a real Postfix, with and without cpr-milter:
-#   smtp-source -> Postfix (private instance on 127.0.0.1) -> smtp-sink
-# Three runs in one go, so the ratios compare like with like on a shared,
-# noisy machine: no milter, milter on a unix socket, milter on loopback TCP.
+# Load through a real Postfix, with and without cpr-milter, side by side in
+# one run (SMTP client -> private Postfix on 127.0.0.1 -> smtp-sink), so the
+# ratios compare like with like on a shared, noisy machine.
 #
-# Usage: bench/postfix-load.sh [MESSAGES] [SESSIONS] [SIZE_BYTES]
-# Needs root and Debian's postfix (scripts/test.sh installs it).
+# Cases (every one with a freshly started milter, so peak RSS is per case):
+#   10k      20 sessions x M clean 10 KB mails
+#   mix      20 sessions x M mails, every 5th the 1.2 MB fixture with
+#            DOCX, XLSX, PDF and HTML (fixtures/extract/bench-1mb.eml)
+#   each without the milter, over a unix socket and over loopback TCP; then
+#   1mb-50   50 sessions x 4 of the 1.2 MB mail (unix socket): peak RSS
+#   worst    8 clients sending worst-case mails (a small PDF whose page
+#            content inflates to 8 MiB of drawing operators) while 20
+#            sessions x M clean 10 KB mails go through (unix socket)
+# Reported: mails/s, ratio to the milter-less rate, milter CPU per mail,
+# milter peak RSS (VmHWM), latency p50/p99 of accepted mails (MAIL FROM to
+# the reply after the dot) and what the latency adds to the no-milter case.
+#
+# Usage: bench/postfix-load.sh [MAILS_PER_SESSION]   (default 25)
+#        CASES="worst 1mb-50" bench/postfix-load.sh   only those groups
+#        (10k, mix, 1mb-50, worst)
+# Needs root and Debian's postfix (scripts/test.sh installs it) and python3.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-MESSAGES=${1:-2000}
-SESSIONS=${2:-8}
-SIZE=${3:-4096}
+M=${1:-25}
 [ "$(id -u)" -eq 0 ] || { echo "run as root (Postfix needs it)" >&2; exit 1; }
-command -v smtp-source >/dev/null || { echo "smtp-source missing: apt-get install -y postfix" >&2; exit 1; }
+command -v smtp-sink >/dev/null || { echo "smtp-sink missing: apt-get install -y postfix" >&2; exit 1; }
 
 TARGET=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet
@@ -22,8 +34,10 @@ BIN="$TARGET/release/cpr-milter"
 WORK=$(mktemp -d /tmp/cpr-load.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
+MILTER_PID=
 cleanup() {
     postfix -c "$WORK/etc" stop >/dev/null 2>&1 || true
+    [ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null || true
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -31,11 +45,13 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 
 SMTP_PORT=$(free_port); SINK_PORT=$(free_port); MILTER_PORT=$(free_port)
-mkdir -p "$WORK"/{etc,queue,data}
+mkdir -p "$WORK"/{etc,queue,data,mails}
 chown postfix:postfix "$WORK/data"
+python3 bench/make_load_mails.py "$WORK/mails" 8
+cp fixtures/extract/bench-1mb.eml "$WORK/mails/mix-1mb.eml"
 
 smtp-sink -c 127.0.0.1:"$SINK_PORT" 256 >/dev/null 2>&1 &
 PIDS+=($!)
@@ -67,48 +83,134 @@ milter_protocol = 6
 milter_default_action = tempfail
 smtpd_client_connection_count_limit = 0
 smtpd_client_message_rate_limit = 0
-default_process_limit = 100
+smtpd_client_connection_rate_limit = 0
+message_size_limit = 67108864
+default_process_limit = 150
 CF
 }
 
-cat > "$WORK/milter.yaml" <<CF
+cat > "$WORK/milter-unix.yaml" <<CF
 listen: unix:$WORK/milter.sock
 organisation:
   domains: [nyborg.dk]
 log:
   destination: stderr
 CF
-sed "s#^listen:.*#listen: inet:127.0.0.1:$MILTER_PORT#" "$WORK/milter.yaml" > "$WORK/milter-inet.yaml"
+sed "s#^listen:.*#listen: inet:127.0.0.1:$MILTER_PORT#" "$WORK/milter-unix.yaml" > "$WORK/milter-inet.yaml"
 
-run_case() { # name smtpd_milters
-    write_main_cf "$2"
-    postfix -c "$WORK/etc" start >/dev/null 2>&1
-    wait_port "$SMTP_PORT"
-    local start end
-    start=$(date +%s.%N)
-    smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f jens@nyborg.dk -t sag@partner.example 127.0.0.1:"$SMTP_PORT"
-    end=$(date +%s.%N)
-    postfix -c "$WORK/etc" stop >/dev/null 2>&1
-    sleep 1
-    local rejected
-    rejected=$(grep -c 'milter-reject' "$WORK/maillog" 2>/dev/null || true)
-    python3 - "$1" "$start" "$end" "$MESSAGES" "$rejected" <<'PY'
-import sys
-name, s, e, n, rej = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-print(f"{name:<22} {n} messages in {e-s:6.2f} s = {n/(e-s):8.1f} msg/s   ({(e-s)/n*1000:.2f} ms/msg; milter rejects so far: {rej})")
-PY
+start_milter() { # unix|inet
+    "$BIN" run --config "$WORK/milter-$1.yaml" 2>>"$WORK/milter.log" &
+    MILTER_PID=$!
+    if [ "$1" = unix ]; then
+        for _ in $(seq 200); do [ -S "$WORK/milter.sock" ] && break; sleep 0.1; done
+        chmod 666 "$WORK/milter.sock"
+    else
+        wait_port "$MILTER_PORT"
+    fi
 }
 
-echo "smtp-source: $MESSAGES messages of $SIZE bytes over $SESSIONS parallel sessions"
-run_case "no milter" ""
+stop_milter() {
+    if [ -n "$MILTER_PID" ]; then
+        kill "$MILTER_PID" 2>/dev/null || true
+        wait "$MILTER_PID" 2>/dev/null || true
+        MILTER_PID=
+    fi
+}
 
-"$BIN" run --config "$WORK/milter.yaml" 2>"$WORK/milter.log" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -S "$WORK/milter.sock" ] && break; sleep 0.1; done
-chmod 666 "$WORK/milter.sock"
-run_case "milter (unix socket)" "unix:$WORK/milter.sock"
+# Milter CPU seconds (user + system) and peak RSS in KiB.
+milter_cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$MILTER_PID/stat"; }
+milter_hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$MILTER_PID/status"; }
 
-"$BIN" run --config "$WORK/milter-inet.yaml" 2>"$WORK/milter-inet.log" &
-PIDS+=($!)
-wait_port "$MILTER_PORT"
-run_case "milter (inet loopback)" "inet:127.0.0.1:$MILTER_PORT"
+# run_case NAME WORKLOAD MILTER(none|unix|inet) SESSIONS PER_SESSION FILE [EVERY:FILE2]
+run_case() {
+    local name=$1 workload=$2 via=$3; shift 3
+    local milters=""
+    case $via in
+        unix) start_milter unix; milters="unix:$WORK/milter.sock" ;;
+        inet) start_milter inet; milters="inet:127.0.0.1:$MILTER_PORT" ;;
+    esac
+    write_main_cf "$milters"
+    postfix -c "$WORK/etc" start >/dev/null 2>&1
+    wait_port "$SMTP_PORT"
+    local cpu0=0 cpu1=0 hwm=0 result
+    [ "$via" = none ] || cpu0=$(milter_cpu)
+    result=$(python3 bench/smtp_load.py "$SMTP_PORT" "$@")
+    if [ "$via" != none ]; then cpu1=$(milter_cpu); hwm=$(milter_hwm); fi
+    postfix -c "$WORK/etc" stop >/dev/null 2>&1
+    stop_milter
+    sleep 1
+    echo "{\"case\": \"$name\", \"workload\": \"$workload\", \"via\": \"$via\", \"cpu\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }'), \"hwm_kib\": $hwm, \"load\": $result}" >>"$WORK/results.jsonl"
+    echo "$name: $result" >&2
+}
+
+# The worst case: 8 clients with worst-case mail in the background while
+# legitimate mail is measured.
+run_worst() {
+    start_milter unix
+    write_main_cf "unix:$WORK/milter.sock"
+    postfix -c "$WORK/etc" start >/dev/null 2>&1
+    wait_port "$SMTP_PORT"
+    local cpu0 cpu1 hwm legit worst
+    cpu0=$(milter_cpu)
+    python3 bench/smtp_load.py "$SMTP_PORT" 8 "$((M / 2 + 1))" "$WORK/mails/worst.eml" >"$WORK/worst.json" &
+    local bg=$!
+    sleep 2
+    legit=$(python3 bench/smtp_load.py "$SMTP_PORT" 20 "$M" "$WORK/mails/clean-10k.eml")
+    wait "$bg"
+    worst=$(cat "$WORK/worst.json")
+    cpu1=$(milter_cpu); hwm=$(milter_hwm)
+    postfix -c "$WORK/etc" stop >/dev/null 2>&1
+    stop_milter
+    echo "{\"case\": \"worst\", \"workload\": \"10k + 8 worst-case clients\", \"via\": \"unix\", \"cpu\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }'), \"hwm_kib\": $hwm, \"load\": $legit, \"worst\": $worst}" >>"$WORK/results.jsonl"
+    echo "worst: legit $legit; worst-case clients $worst" >&2
+}
+
+CASES=${CASES:-10k mix 1mb-50 worst}
+want() { [[ " $CASES " == *" $1 "* ]]; }
+
+echo "load: M=$M mails per session; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+if want 10k || want worst; then
+    for via in none unix inet; do
+        { want 10k || [ "$via" = none ]; } || continue
+        run_case "10k/$via" "20 x $M x 10 KB" "$via" 20 "$M" "$WORK/mails/clean-10k.eml"
+    done
+fi
+if want mix; then
+    for via in none unix inet; do
+        run_case "mix/$via" "20 x $M, every 5th 1.2 MB Office/PDF" "$via" 20 "$M" "$WORK/mails/clean-10k.eml" "5:$WORK/mails/mix-1mb.eml"
+    done
+fi
+want 1mb-50 && run_case "1mb-50/unix" "50 x 4 x 1.2 MB Office/PDF" unix 50 4 "$WORK/mails/mix-1mb.eml"
+want worst && run_worst
+
+python3 - "$WORK/results.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+base = {r["workload"]: r for r in rows if r["via"] == "none"}
+def fmt(v, unit=""):
+    return "–" if v is None else f"{v}{unit}"
+print("| case | workload | milter | mails/s | ratio | milter CPU/mail | milter peak RSS | p50 | p99 | added p50 / p99 | 250 / 4xx / 5xx / err |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    l = r["load"]
+    done = l["accepted"] + l["tempfailed"] + l["rejected"]
+    rate = done / l["seconds"] if l["seconds"] else 0
+    b = base.get(r["workload"])
+    if r["case"] == "worst":
+        b = next((x for x in rows if x["case"] == "10k/none"), None)
+    ratio = "–"
+    added = "–"
+    if b and r["via"] != "none":
+        bl = b["load"]
+        brate = (bl["accepted"] + bl["tempfailed"] + bl["rejected"]) / bl["seconds"]
+        ratio = f"{rate / brate:.2f}"
+        if l["p50_ms"] is not None and bl["p50_ms"] is not None:
+            added = f"{l['p50_ms'] - bl['p50_ms']:+.1f} / {l['p99_ms'] - bl['p99_ms']:+.1f} ms"
+    cpu = "–" if r["via"] == "none" or not done else f"{r['cpu'] / done * 1000:.2f} ms"
+    rss = "–" if r["via"] == "none" else f"{r['hwm_kib'] / 1024:.1f} MB"
+    counts = f"{l['accepted']} / {l['tempfailed']} / {l['rejected']} / {l['errors']}"
+    print(f"| {r['case']} | {r['workload']} | {r['via']} | {rate:.1f} | {ratio} | {cpu} | {rss} | {fmt(l['p50_ms'], ' ms')} | {fmt(l['p99_ms'], ' ms')} | {added} | {counts} |")
+    if "worst" in r:
+        w = r["worst"]
+        print(f"| worst (the 8 clients) | worst-case PDF mails | unix | – | – | – | – | {fmt(w['p50_ms'], ' ms')} | {fmt(w['p99_ms'], ' ms')} | – | {w['accepted']} / {w['tempfailed']} / {w['rejected']} / {w['errors']} |")
+PY

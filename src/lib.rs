@@ -6,11 +6,13 @@
 //! can run the daemon's pieces in-process (the milter on a test listener,
 //! reload on request, `scan` on a buffer). Nothing here is stable.
 
+pub mod admission;
 pub mod audit;
 pub mod buffer;
 pub mod cli;
 pub mod logging;
 pub mod mailbox;
+pub mod memory;
 pub mod metrics;
 pub mod milter;
 pub mod reload;

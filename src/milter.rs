@@ -4,6 +4,7 @@
 //! Inspection runs off the async threads under a timeout; anything that goes
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 
+use crate::admission::{Admission, AdmissionSettings, AdmittedListener, PeerIdentity, Weight};
 use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
 use crate::metrics;
@@ -24,15 +25,14 @@ use std::ffi::{CStr, CString};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
-use tokio::sync::Semaphore;
 
 /// State shared by all connections: the current configuration (swapped on
-/// reload) and the limits on concurrent work.
+/// reload) and the admission limits (connections, inspection slots).
 pub struct Shared {
     current: RwLock<Current>,
-    /// Inspections running at once; a permit lives as long as its blocking
+    /// Admission is sized at start; a slot lives as long as its blocking
     /// job, even when the MTA's answer has already gone out on a timeout.
-    permits: Arc<Semaphore>,
+    admission: Arc<Admission>,
     /// Memory for mail being received, shared by all connections.
     budget: Arc<Budget>,
 }
@@ -46,6 +46,11 @@ impl Shared {
     /// Shared state for `inspector` with the default memory budget and no
     /// configuration file behind it (tests, embedding).
     pub fn new(inspector: Inspector) -> Arc<Self> {
+        Shared::with_admission(inspector, &AdmissionSettings::default())
+    }
+
+    /// As [`Shared::new`], with the given admission limits.
+    pub fn with_admission(inspector: Inspector, admission: &AdmissionSettings) -> Arc<Self> {
         Shared::from_loaded(Loaded {
             inspector,
             daemon: DaemonSettings {
@@ -56,24 +61,26 @@ impl Shared {
                 fingerprint_key_file: None,
                 max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
                 metrics_listen: None,
+                admission: admission.clone(),
             },
         })
     }
 
     /// Shared state for a loaded configuration file.
     pub fn from_loaded(loaded: Loaded) -> Arc<Self> {
-        let cpus = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
         let budget = Budget::new(loaded.daemon.max_buffered_bytes as usize);
         Arc::new(Shared {
+            admission: Admission::new(&loaded.daemon.admission),
             current: RwLock::new(Current {
                 inspector: Arc::new(loaded.inspector),
                 daemon: loaded.daemon,
             }),
-            permits: Arc::new(Semaphore::new(cpus * 2)),
             budget,
         })
+    }
+
+    pub fn admission(&self) -> &Arc<Admission> {
+        &self.admission
     }
 
     /// The configuration new transactions start with.
@@ -291,9 +298,19 @@ async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transacti
     let truncated = pending.message.truncated;
     let bytes = pending.message.take();
     let timeout = tx.inspector().policy().scan_timeout();
-    let permit = match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await {
-        Ok(Ok(permit)) => permit,
-        Err(_) | Ok(Err(_)) => return (tx.tempfail(TempfailCause::NoSlot), tx),
+    let weight = Weight::of(&bytes, shared.admission.settings().light_max_bytes);
+    let env = tx.envelope();
+    let client = env
+        .auth_user
+        .clone()
+        .or_else(|| env.client_ip.map(|ip| ip.to_string()));
+    let permit = match shared
+        .admission
+        .inspection_slot(client.as_deref(), weight)
+        .await
+    {
+        Ok(slot) => slot,
+        Err(_busy) => return (tx.tempfail(TempfailCause::NoSlot), tx),
     };
     let job_tx = tx.clone();
     let job = tokio::task::spawn_blocking(move || {
@@ -304,7 +321,12 @@ async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transacti
         } else {
             Message::whole(&bytes)
         };
-        job_tx.finish(message)
+        let verdict = job_tx.finish(message);
+        drop(bytes);
+        if weight == Weight::Heavy {
+            crate::memory::release_free_memory();
+        }
+        verdict
     });
     let verdict = match tokio::time::timeout(timeout, job).await {
         Ok(Ok(v)) => v,
@@ -406,26 +428,35 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
 }
 
 /// Serves milter connections on `listener` until `shutdown` completes.
-pub async fn run(
-    listener: impl Listener,
-    shared: Arc<Shared>,
-    shutdown: impl Future,
-) -> std::io::Result<()> {
+pub async fn run<L>(listener: L, shared: Arc<Shared>, shutdown: impl Future) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Io: PeerIdentity,
+{
+    let limits = shared.admission.settings();
     let config = indymilter::Config {
-        max_connections: 256,
+        // The admitted listener enforces the caps (and says so); this one
+        // only must never be the first to bite.
+        max_connections: limits.max_connections.saturating_add(1),
+        connection_timeout: limits.idle_timeout,
         ..Default::default()
     };
+    let listener = AdmittedListener::new(listener, shared.admission.clone());
     indymilter::run(listener, callbacks(shared), config, shutdown).await
 }
 
 /// As [`run`], reloading the configuration on each request from `reloads`.
 /// Reloads run beside the milter, so shutdown never waits for one.
-pub async fn run_reloading(
-    listener: impl Listener,
+pub async fn run_reloading<L>(
+    listener: L,
     shared: Arc<Shared>,
     reloads: Reloads,
     shutdown: impl Future,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Io: PeerIdentity,
+{
     let reloader = tokio::spawn(reloads.serve(shared.clone()));
     let result = run(listener, shared, shutdown).await;
     reloader.abort();

@@ -153,6 +153,11 @@ pub fn keep_restart_only(running: &DaemonSettings, mut new: Loaded) -> Loaded {
         );
         d.metrics_listen = running.metrics_listen.clone();
     }
+    // Slots and caps are sized once, when the listener starts.
+    if d.admission != running.admission {
+        log::warn!("admission.* changes are not applied; they take effect only at restart");
+        d.admission = running.admission.clone();
+    }
     new
 }
 

@@ -141,7 +141,7 @@ impl TempfailCause {
     pub fn reason(self) -> &'static str {
         match self {
             TempfailCause::BufferBudget => "limits.max_buffered_bytes in use by other mail",
-            TempfailCause::NoSlot => "no inspection slot free within the scan timeout",
+            TempfailCause::NoSlot => "busy: no inspection slot free within admission.slot_wait",
             TempfailCause::Failed => "inspection failed",
             TempfailCause::Timeout => "inspection exceeded limits.scan_timeout_seconds",
             TempfailCause::ExtractionDeadline => {

@@ -52,6 +52,8 @@ pub struct DaemonSettings {
     pub max_buffered_bytes: u64,
     /// Where the metrics listener serves (Prometheus text); `None`: off.
     pub metrics_listen: Option<ListenAddr>,
+    /// Connection caps, idle timeout and inspection slots (`admission:`).
+    pub admission: crate::admission::AdmissionSettings,
 }
 
 const FACILITIES: &[&str] = &[
@@ -74,6 +76,8 @@ struct RawDaemon {
     limits: RawLimits,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    admission: crate::admission::RawAdmission,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +119,7 @@ pub fn parse(text: &str, file: &str) -> Result<DaemonSettings, ConfigError> {
             .max_buffered_bytes
             .unwrap_or(DEFAULT_MAX_BUFFERED_BYTES),
         metrics_listen: metrics_listen(file, raw.metrics.listen.as_ref())?,
+        admission: crate::admission::AdmissionSettings::from_raw(&raw.admission),
     })
 }
 

@@ -1,7 +1,7 @@
 //! The configuration file as operators write it: serde structs with the
 //! position of every value that validation may refuse. Only the policy's
 //! sections are read here; the daemon's keys (`listen`, `log`, `audit`,
-//! `limits.max_buffered_bytes`) are known by name, so a typo anywhere is an
+//! `admission`, `limits.max_buffered_bytes`) are known by name, so a typo anywhere is an
 //! error, and left to the daemon's own reader.
 
 use serde::de::IgnoredAny;
@@ -36,6 +36,7 @@ pub(super) struct RawPolicyFile {
     pub audit: Option<IgnoredAny>,
     #[serde(default)]
     pub metrics: Option<IgnoredAny>,
+    pub admission: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
