@@ -2,7 +2,7 @@
 //! out. The daemon and `scan` reach them through a [`crate::Transaction`],
 //! which calls them in the MTA's order.
 
-use crate::cpr::{Detector, DetectorSettings};
+use crate::cpr::{ocr_tolerance, Detector, DetectorSettings};
 use crate::envelope::Envelope;
 use crate::extract::{self, Cause};
 use crate::findings::CprTally;
@@ -20,6 +20,8 @@ pub struct Inspector {
     policy: Policy,
     detector: Detector,
     lookalike: LookalikeChecker,
+    /// Reads text in images (OCR); supplied by the caller, none by default.
+    image_text: Option<std::sync::Arc<dyn extract::ImageText>>,
 }
 
 impl Inspector {
@@ -44,7 +46,14 @@ impl Inspector {
             policy,
             detector,
             lookalike,
+            image_text: None,
         }
+    }
+
+    /// Hands images in mail to `provider` (OCR) from now on.
+    pub fn with_image_text(mut self, provider: std::sync::Arc<dyn extract::ImageText>) -> Self {
+        self.image_text = Some(provider);
+        self
     }
 
     /// Replaces the detector's notion of today (for reproducible tests).
@@ -179,12 +188,17 @@ impl Inspector {
         let extracted = if oversized {
             extract::extract_headers(raw, limits)
         } else {
-            extract::extract(raw, limits)
+            extract::extract_with(raw, limits, self.image_text.as_deref())
         };
 
         let mut tally = CprTally::default();
         for seg in &extracted.segments {
-            self.detector.find_each(&seg.text, |h| tally.add(seg, h));
+            if seg.ocr {
+                let text = ocr_tolerance::normalise(&seg.text, &self.policy.positive_keywords);
+                self.detector.find_each(&text, |h| tally.add(seg, h));
+            } else {
+                self.detector.find_each(&seg.text, |h| tally.add(seg, h));
+            }
         }
         let mut causes: Vec<Cause> = extracted.unscannable.iter().map(|u| u.cause).collect();
         let mut unscannable: Vec<Finding> = extracted

@@ -17,6 +17,7 @@ mod hit;
 mod keywords;
 mod mask;
 pub mod normalise;
+pub mod ocr_tolerance;
 mod score;
 pub mod validate;
 

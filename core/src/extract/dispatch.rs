@@ -15,7 +15,7 @@ use mail_parser::Message;
 use super::ground::{Cause, Ctx, File};
 use super::sniff::{self, Format};
 use super::zip::{Archive, Flavour};
-use super::{archive, compound, html, mime, odf, ole, ooxml, pdf, text_forms, tnef};
+use super::{archive, compound, html, image_text, mime, odf, ole, ooxml, pdf, text_forms, tnef};
 
 /// Something found inside the message or inside a document.
 pub(crate) enum Embedded<'a, 't> {
@@ -69,7 +69,11 @@ fn read_file(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) {
         Format::Mail => mime::read_raw(file.bytes, &format!("{location}/"), depth, ctx),
         Format::Html => html::read(ctx, file, location),
         Format::Text => text_forms::read(ctx, file, location, depth),
-        Format::Opaque => {}
+        Format::Opaque => {
+            if let Some(kind) = image_text::ImageKind::sniff(file.bytes) {
+                image_text::read(ctx, file.bytes, kind, location);
+            }
+        }
     }
 }
 

@@ -43,6 +43,7 @@ mod html;
 mod html_attrs;
 mod html_table;
 mod ical;
+mod image_text;
 mod mime;
 mod msg;
 mod odf;
@@ -67,11 +68,21 @@ pub use ground::{
     extraction_budget, Cause, Extracted, Limits, PerCause, Segment, SegmentKind, Unscannable,
 };
 pub use html::html_to_text;
+pub use image_text::{ImageKind, ImageText, OcrBudget, OcrError};
 pub use mime::extract_headers;
 
 /// Extracts every readable text of `raw`.
 pub fn extract<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
-    let mut ctx = Ctx::new(limits);
+    extract_with(raw, limits, None)
+}
+
+/// [`extract`], handing images to `image_text` (OCR) when there is one.
+pub fn extract_with<'r>(
+    raw: &'r [u8],
+    limits: &Limits,
+    image_text: Option<&'r dyn ImageText>,
+) -> Extracted<'r> {
+    let mut ctx = Ctx::new(limits).with_image_text(image_text);
     if raw.len() as u64 > limits.max_message_bytes {
         let max = limits.max_message_bytes;
         ctx.unscannable(

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::limits::Limits;
 use super::output::{Cause, Extracted, Segment, SegmentKind, Unscannable};
+use crate::extract::image_text::{ImageText, OcrSpend};
 
 /// Hostile input can fail in many places; a few hundred reasons are enough
 /// to judge it and keep memory bounded. Past the cap only a (cause, reason)
@@ -28,6 +29,9 @@ pub(crate) struct Ctx<'t> {
     entries: Tally,
     /// Bytes inflated so far (archives, PDF streams, nested base64 mails).
     inflated: u64,
+    /// Reads text in images; `None` leaves images opaque.
+    image_text: Option<&'t dyn ImageText>,
+    ocr: OcrSpend,
     out: Extracted<'t>,
 }
 
@@ -64,8 +68,26 @@ impl<'t> Ctx<'t> {
             parts: Tally::default(),
             entries: Tally::default(),
             inflated: 0,
+            image_text: None,
+            ocr: OcrSpend::default(),
             out: Extracted::default(),
         }
+    }
+
+    /// The walk hands images to `provider`.
+    pub fn with_image_text(mut self, provider: Option<&'t dyn ImageText>) -> Self {
+        self.image_text = provider;
+        self
+    }
+
+    /// The provider that reads text in images, if any.
+    pub fn image_text(&self) -> Option<&'t dyn ImageText> {
+        self.image_text
+    }
+
+    /// What OCR has cost this message so far.
+    pub fn ocr_spend(&mut self) -> &mut OcrSpend {
+        &mut self.ocr
     }
 
     /// The result of the walk.
@@ -95,12 +117,22 @@ impl<'t> Ctx<'t> {
     /// Adds a text to match against: the one way a segment is made. Blank
     /// text holds nothing to find and is dropped.
     pub fn push(&mut self, kind: SegmentKind, location: String, text: impl Into<Cow<'t, str>>) {
-        let text = text.into();
+        self.push_segment(kind, location, text.into(), false);
+    }
+
+    /// [`Ctx::push`] for text recognised in an image (OCR), which the
+    /// matcher reads with tolerance for OCR's letter/digit confusions.
+    pub fn push_ocr(&mut self, kind: SegmentKind, location: String, text: String) {
+        self.push_segment(kind, location, Cow::Owned(text), true);
+    }
+
+    fn push_segment(&mut self, kind: SegmentKind, location: String, text: Cow<'t, str>, ocr: bool) {
         if !text.trim().is_empty() {
             self.out.segments.push(Segment {
                 kind,
                 location,
                 text,
+                ocr,
             });
         }
     }

@@ -36,6 +36,8 @@ pub struct Segment<'r> {
     /// Borrowed from the raw message where no decoding was needed (a plain
     /// UTF-8 body, an 8bit or 7bit text part), owned otherwise.
     pub text: Cow<'r, str>,
+    /// Recognised in an image (OCR): letters may stand for digits.
+    pub ocr: bool,
 }
 
 /// Why content that is present could not be read. The policy answers each
@@ -183,6 +185,7 @@ impl Segment<'_> {
             kind: self.kind,
             location: self.location,
             text: Cow::Owned(self.text.into_owned()),
+            ocr: self.ocr,
         }
     }
 }

@@ -1,0 +1,145 @@
+//! Text in images: scanned pages and photographed forms sent as PNG, JPEG,
+//! TIFF or GIF. The core never runs a process; the caller injects an
+//! [`ImageText`] provider (the daemon's runs Tesseract) and extraction hands
+//! it each image it meets, within a per-message budget of images and time.
+//! Without a provider images stay opaque, as before.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::ground::{Cause, Ctx, SegmentKind};
+
+/// An image format the provider is handed, sniffed by its magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageKind {
+    /// `\x89PNG`.
+    Png,
+    /// JPEG/JFIF (`FF D8 FF`), also a PDF's DCTDecode stream.
+    Jpeg,
+    /// Either byte order.
+    Tiff,
+    /// GIF87a or GIF89a.
+    Gif,
+}
+
+impl ImageKind {
+    /// The format of `bytes` by its magic bytes, if it is an image OCR reads.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(ImageKind::Png)
+        } else if bytes.starts_with(b"\xFF\xD8\xFF") {
+            Some(ImageKind::Jpeg)
+        } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+            Some(ImageKind::Tiff)
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            Some(ImageKind::Gif)
+        } else {
+            None
+        }
+    }
+
+    /// The lower-case format name used in reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageKind::Png => "png",
+            ImageKind::Jpeg => "jpeg",
+            ImageKind::Tiff => "tiff",
+            ImageKind::Gif => "gif",
+        }
+    }
+}
+
+/// How much OCR one message may cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OcrBudget {
+    /// Images read per message; the rest are unscannable (limit).
+    pub max_images: usize,
+    /// Time spent in the provider per message, all images together.
+    pub time: Duration,
+}
+
+impl Default for OcrBudget {
+    fn default() -> Self {
+        OcrBudget {
+            max_images: 20,
+            time: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the provider read no text from an image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OcrError {
+    /// The time it was given ran out (the provider stopped its work).
+    TimedOut,
+    /// Anything else: the engine failed, crashed or rejected the image.
+    Failed(String),
+}
+
+impl fmt::Display for OcrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OcrError::TimedOut => f.write_str("text recognition timed out"),
+            OcrError::Failed(why) => write!(f, "text recognition failed: {why}"),
+        }
+    }
+}
+
+/// Reads the text shown in an image. Shared by every transaction, so it
+/// must be thread-safe; it must return within `time_left`.
+pub trait ImageText: Send + Sync + fmt::Debug {
+    /// The per-message budget the provider was configured with.
+    fn budget(&self) -> OcrBudget;
+    /// The text in `image`, or why there is none.
+    fn read(&self, image: &[u8], kind: ImageKind, time_left: Duration) -> Result<String, OcrError>;
+}
+
+/// What OCR has cost the message so far.
+#[derive(Default)]
+pub(crate) struct OcrSpend {
+    images: usize,
+    time: Duration,
+    over: bool,
+}
+
+/// Reads `image` at `location` through the walk's provider, if it has one.
+pub(crate) fn read(ctx: &mut Ctx<'_>, image: &[u8], kind: ImageKind, location: &str) {
+    let Some(provider) = ctx.image_text() else {
+        return;
+    };
+    let budget = provider.budget();
+    let Some(time_left) = admit(ctx.ocr_spend(), &budget) else {
+        let spend = ctx.ocr_spend();
+        if !spend.over {
+            spend.over = true;
+            let reason = format!(
+                "text recognition budget spent ({} images or {} s per message)",
+                budget.max_images,
+                budget.time.as_secs()
+            );
+            ctx.unscannable(location, Cause::Limit, reason);
+        } else {
+            ctx.unscannable(location, Cause::Limit, "text recognition budget spent");
+        }
+        return;
+    };
+    let started = Instant::now();
+    let result = provider.read(image, kind, time_left);
+    let spend = ctx.ocr_spend();
+    spend.images += 1;
+    spend.time += started.elapsed();
+    match result {
+        Ok(text) => ctx.push_ocr(SegmentKind::Attachment, location.to_string(), text),
+        Err(e @ OcrError::TimedOut) => ctx.unscannable(location, Cause::Limit, e.to_string()),
+        Err(e) => ctx.unscannable(location, Cause::Broken, e.to_string()),
+    }
+}
+
+/// The time the next image may take, or `None` once the budget is spent.
+fn admit(spend: &OcrSpend, budget: &OcrBudget) -> Option<Duration> {
+    if spend.images >= budget.max_images {
+        return None;
+    }
+    let left = budget.time.saturating_sub(spend.time);
+    (!left.is_zero()).then_some(left)
+}
