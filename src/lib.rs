@@ -15,6 +15,7 @@ pub mod mailbox;
 pub mod memory;
 pub mod metrics;
 pub mod milter;
+pub mod ocr;
 pub mod reload;
 pub mod report;
 pub mod scan;

@@ -61,6 +61,7 @@ impl Shared {
                 fingerprint_key_file: None,
                 max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
                 metrics_listen: None,
+                ocr: Default::default(),
                 admission: admission.clone(),
             },
         })

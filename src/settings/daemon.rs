@@ -54,6 +54,8 @@ pub struct DaemonSettings {
     pub metrics_listen: Option<ListenAddr>,
     /// Connection caps, idle timeout and inspection slots (`admission:`).
     pub admission: crate::admission::AdmissionSettings,
+    /// Text in images (OCR).
+    pub ocr: crate::ocr::OcrSettings,
 }
 
 const FACILITIES: &[&str] = &[
@@ -78,6 +80,8 @@ struct RawDaemon {
     metrics: RawMetrics,
     #[serde(default)]
     admission: crate::admission::RawAdmission,
+    #[serde(default)]
+    ocr: crate::ocr::RawOcr,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +124,7 @@ pub fn parse(text: &str, file: &str) -> Result<DaemonSettings, ConfigError> {
             .unwrap_or(DEFAULT_MAX_BUFFERED_BYTES),
         metrics_listen: metrics_listen(file, raw.metrics.listen.as_ref())?,
         admission: crate::admission::AdmissionSettings::from_raw(&raw.admission),
+        ocr: crate::ocr::OcrSettings::from_raw(file, &raw.ocr)?,
     })
 }
 

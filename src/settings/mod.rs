@@ -48,10 +48,13 @@ pub fn parse(text: &str, file: &str) -> Result<Loaded, String> {
         None => None,
         Some(p) => Some(read_key(file, p)?),
     };
-    Ok(Loaded {
-        inspector: Inspector::new(policy, key),
-        daemon,
-    })
+    let mut inspector = Inspector::new(policy, key);
+    if daemon.ocr.enabled {
+        let tesseract = crate::ocr::Tesseract::new(&daemon.ocr);
+        tesseract.probe().map_err(|e| format!("{file}: {e}"))?;
+        inspector = inspector.with_image_text(std::sync::Arc::new(tesseract));
+    }
+    Ok(Loaded { inspector, daemon })
 }
 
 /// The file's text: a regular file of at most [`MAX_CONFIG_BYTES`]. A FIFO

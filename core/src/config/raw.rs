@@ -37,6 +37,8 @@ pub(super) struct RawPolicyFile {
     #[serde(default)]
     pub metrics: Option<IgnoredAny>,
     pub admission: Option<IgnoredAny>,
+    #[serde(default)]
+    pub ocr: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
