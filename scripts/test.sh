@@ -63,6 +63,7 @@ fi
 
 as_root ./scripts/install-sendmail.sh  # Sendmail, unpacked privately, for tests/sendmail_e2e.rs
 as_root ./scripts/install-docker-images.sh  # Debian base image for tests/docker_e2e.rs (when Docker is present)
+as_root ./scripts/install-ocr.sh  # Tesseract (dan, eng) and pdftoppm for tests/ocr_scan.rs
 
 step "Checking for rustfmt and clippy"
 for component in rustfmt clippy; do
