@@ -1,0 +1,208 @@
+//! Text in images through `cpr-milter scan --json` with Tesseract: a page
+//! rendered at test time (a one-page PDF written here, turned into PNG by
+//! poppler's pdftoppm) showing a synthetic CPR number is rejected with the
+//! image named, its clean twin is accepted, and a configuration asking for
+//! a language Tesseract lacks is refused at load. Tesseract and pdftoppm
+//! come from scripts/install-ocr.sh.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A one-page PDF showing `lines` in 28 pt Helvetica.
+fn pdf_page(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::from("BT /F1 28 Tf 40 300 Td 36 TL\n");
+    for l in lines {
+        content.push_str(&format!("({l}) Tj T*\n"));
+    }
+    content.push_str("ET\n");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 620 360] \
+         /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+            .to_string(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// `lines` rendered to a PNG (150 dpi, grey) in `dir`.
+fn png(dir: &Path, stem: &str, lines: &[&str]) -> Vec<u8> {
+    let pdf = dir.join(format!("{stem}.pdf"));
+    std::fs::write(&pdf, pdf_page(lines)).unwrap();
+    let out = dir.join(stem);
+    let run = Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png", "-singlefile"])
+        .arg(&pdf)
+        .arg(&out)
+        .output()
+        .expect("pdftoppm (scripts/install-ocr.sh installs poppler-utils)");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::read(out.with_extension("png")).unwrap()
+}
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (n, c) in data.chunks(3).enumerate() {
+        let v = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                A[(v >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+        if n % 19 == 18 {
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+/// A mail carrying `images` as PNG attachments, named by their keys.
+fn mail_with(images: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut m = String::from(
+        "From: jens@nyborg.dk\r\nTo: borger@example.org\r\nSubject: Indscannet blanket\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"sep\"\r\n\r\n\
+         --sep\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHermed den indscannede blanket.\r\n",
+    );
+    for (name, bytes) in images {
+        m.push_str(&format!(
+            "--sep\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            base64(bytes)
+        ));
+    }
+    m.push_str("--sep--\r\n");
+    m.into_bytes()
+}
+
+const CONFIG: &str =
+    "listen: inet:127.0.0.1:8899\norganisation:\n  domains: [nyborg.dk]\nocr:\n  enabled: true\n";
+
+fn scan(dir: &Path, config: &str, mails: &[PathBuf]) -> Output {
+    let cfg = dir.join("milter.yaml");
+    std::fs::write(&cfg, config).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
+        .args(["scan", "--json", "--rcpt", "borger@example.org", "-c"])
+        .arg(&cfg)
+        .args(mails)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_number_in_a_scanned_image_is_rejected_and_its_clean_twin_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let leak = png(
+        dir.path(),
+        "leak",
+        &[
+            "Ansoegning om boligstoette",
+            "Navn: Jens Hansen",
+            "CPR-nr.: 241085-1337",
+        ],
+    );
+    let clean = png(
+        dir.path(),
+        "clean",
+        &[
+            "Ansoegning om boligstoette",
+            "Navn: Jens Hansen",
+            "Sagsnr.: 2024-0815",
+        ],
+    );
+    let leak_mail = dir.path().join("leak.eml");
+    let clean_mail = dir.path().join("clean.eml");
+    std::fs::write(&leak_mail, mail_with(&[("blanket.png", &leak)])).unwrap();
+    std::fs::write(&clean_mail, mail_with(&[("blanket.png", &clean)])).unwrap();
+
+    let out = scan(dir.path(), CONFIG, &[leak_mail, clean_mail]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_name = |n: &str| {
+        results
+            .iter()
+            .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with(n)))
+            .unwrap_or_else(|| panic!("{n} in {stdout}"))
+    };
+    let leak = by_name("/leak.eml");
+    assert_eq!(leak["action"], "reject", "{leak}");
+    let locations: Vec<&str> = leak["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["location"].as_str())
+        .collect();
+    assert!(
+        locations.contains(&"attachment:blanket.png"),
+        "{locations:?}"
+    );
+    let clean = by_name("/clean.eml");
+    assert_eq!(clean["action"], "accept", "{clean}");
+
+    // Without OCR the same image is opaque and passes.
+    let off = CONFIG.replace("enabled: true", "enabled: false");
+    let out = scan(dir.path(), &off, &[dir.path().join("leak.eml")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_language_tesseract_lacks_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("milter.yaml");
+    std::fs::write(&cfg, format!("{CONFIG}  languages: [zzz]\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cpr-milter"))
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("zzz"), "{stderr}");
+}
