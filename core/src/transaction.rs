@@ -241,4 +241,47 @@ mod tests {
         assert_eq!(v.action, Action::Tempfail);
         assert!(v.reply.unwrap().to_string().contains("4F1A2B3C"));
     }
+
+    #[test]
+    fn every_reply_line_fits_512_octets_with_eight_long_recipients() {
+        let long = |i: usize| format!("{}{i}@{}.example.com", "m".repeat(32), "d".repeat(14));
+        let cfg = crate::config::parse(
+            &format!(
+                "organisation:\n  domains: [nyborg.dk]\n  networks: [10.0.0.0/8]\nrecipients:\n  retired:\n    {}: {}\nlimits:\n  max_message_bytes: 100\n  unscannable: reject\n",
+                long(9),
+                long(10)
+            ),
+            "t",
+        )
+        .unwrap();
+        let inspector = Arc::new(Inspector::new(cfg, None));
+        let Begin::Policed(mut tx) = Transaction::begin(inspector, outgoing()) else {
+            panic!("outgoing mail is policed");
+        };
+        let mut replies = Vec::new();
+        for i in 0..8 {
+            assert_eq!(tx.recipient(&long(i)).action, Action::Accept);
+        }
+        replies.extend(tx.recipient(&long(9)).reply);
+        let lookalike = format!("{}@nyb0rg.dk", "l".repeat(50));
+        replies.extend(tx.recipient(&lookalike).reply);
+        replies.extend(
+            tx.finish(Message::whole(b"Subject: CPR 241085-1337\r\n\r\nx"))
+                .reply,
+        );
+        let body = format!(
+            "Subject: Sag\r\n\r\nCPR: 241085-1337 {}\r\n",
+            "x".repeat(200)
+        );
+        let small = tx.finish(Message::whole(b"Subject: Sag\r\n\r\nCPR: 241085-1337\r\n"));
+        replies.extend(small.reply);
+        replies.extend(tx.finish(Message::whole(body.as_bytes())).reply);
+        replies.extend(tx.tempfail(TempfailCause::Timeout).reply);
+        assert_eq!(replies.len(), 6, "{replies:?}");
+        for r in &replies {
+            for line in r.to_string().split("\r\n") {
+                assert!(line.len() + 2 <= 512, "{} octets: {line}", line.len() + 2);
+            }
+        }
+    }
 }
