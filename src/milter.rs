@@ -6,7 +6,6 @@
 
 use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
-use crate::reload::Reloads;
 use crate::settings::{
     DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
 };
@@ -405,18 +404,4 @@ pub async fn run(
         ..Default::default()
     };
     indymilter::run(listener, callbacks(shared), config, shutdown).await
-}
-
-/// As [`run`], reloading the configuration on each request from `reloads`.
-/// Reloads run beside the milter, so shutdown never waits for one.
-pub async fn run_reloading(
-    listener: impl Listener,
-    shared: Arc<Shared>,
-    reloads: Reloads,
-    shutdown: impl Future,
-) -> std::io::Result<()> {
-    let reloader = tokio::spawn(reloads.serve(shared.clone()));
-    let result = run(listener, shared, shutdown).await;
-    reloader.abort();
-    result
 }

@@ -6,11 +6,11 @@ use crate::cpr::{Detector, DetectorSettings};
 use crate::envelope::Envelope;
 use crate::extract;
 use crate::findings::CprTally;
+use crate::message::Message;
 use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::recipients::LookalikeChecker;
 use crate::redact::{redact_digits, Redacted};
 use crate::reply::{Reply, ReplyKind};
-use crate::transaction::Message;
 use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict};
 
 /// Everything needed to judge mail under one configuration. Built once per
