@@ -88,6 +88,15 @@ impl MessageBuffer {
         self.bytes.extend_from_slice(&data[..take]);
     }
 
+    /// Bytes held now.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     /// The bytes, leaving the buffer empty (and their budget released).
     pub fn take(&mut self) -> Vec<u8> {
         self.budget.release(self.bytes.len());

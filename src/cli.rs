@@ -70,14 +70,28 @@ can guard a deployment (e.g. ExecReload=cpr-milter check-config ... && kill -HUP
     /// Inspect messages offline with the daemon's exact pipeline.
     #[command(long_about = "\
 Inspect messages offline with the daemon's exact pipeline: the RCPT checks,
-then the end-of-message inspection. PATH is an .eml file, a directory
-(searched recursively; this covers Maildir), an mbox file, or - for stdin.
+then the end-of-message inspection. PATH is an .eml file, an mbox (mboxo,
+mboxrd, or with Content-Length headers), a directory (walked in name order:
+Maildir and Maildir++ cur/ and new/ but never tmp/, MH folders), or - for
+standard input (an mbox or one message, told apart by the first line). Any
+file may be gzip-, xz- or zstd-compressed. Files that are not mail (Dovecot
+index files, maildirfolder, scripts) are skipped, listed on stderr and
+counted, never judged.
+
+Messages are judged on all cores (--jobs) and printed in archive order,
+followed by a summary (with --json: one object per message, then
+{\"summary\": ...}). On a terminal, stderr shows progress (not with --quiet).
 
 The envelope: the sender is --from or the From header; the recipients are
-each --rcpt or, when none is given, the To/Cc/Bcc headers. Mail is treated
-as outgoing (an authenticated submission) unless --incoming is given.
+each --rcpt or, when none is given, the To/Cc/Bcc and Delivered-To /
+X-Original-To headers. Mail is treated as outgoing (an authenticated
+submission) unless --incoming is given.
 
-Exit status: 0 all accepted, 1 at least one rejected or tempfailed, 2 error.")]
+--compare OLD NEW judges every message under both configurations and prints
+only the messages decided differently, then the totals.
+
+Exit status: 0 all accepted (with --compare: no differences), 1 at least one
+rejected or tempfailed (differences), 2 a file could not be read.")]
     Scan {
         /// Configuration file (YAML). Without it, built-in defaults apply.
         #[arg(short, long, value_name = "FILE")]
@@ -94,8 +108,47 @@ Exit status: 0 all accepted, 1 at least one rejected or tempfailed, 2 error.")]
         /// One JSON object per message instead of text.
         #[arg(long)]
         json: bool,
+        /// Also write one CSV row per finding to FILE (- for stdout).
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        /// Judge under two configurations; print the messages decided differently.
+        #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "config")]
+        compare: Option<Vec<PathBuf>>,
+        /// No progress line and no list of skipped files.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Threads judging messages (default: one per core).
+        #[arg(short, long, value_name = "N", default_value_t = 0)]
+        jobs: usize,
         /// Files, directories, Maildirs, mboxes, or - for stdin.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
+    },
+    /// Summarise audit lines from syslog files (rotated, compressed) or stdin.
+    #[command(long_about = "\
+Summarise the milter's audit lines for the weekly look and for a breach
+assessment: decisions per day and rule, per sender and recipient domain,
+reject vs would-reject, tempfails and unscannable content by cause, and the
+top senders of mail with CPR numbers. FILE is a syslog file (e.g.
+/var/log/mail.log, mail.log.2.gz: gzip, xz and zstd are read), or standard
+input when none is given. Other programs' lines are ignored.
+
+--fingerprint-key KEYFILE (the milter's audit.fingerprint_key_file) with
+suspected numbers on standard input, one per line, lists the audit lines
+that involve each of them instead. Only the first finding of a message is in
+its audit line, so a number that was not the first finding is not matched.
+The numbers are never printed.
+
+Exit status: 0, or 2 when an input could not be read.")]
+    Report {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Key file for fingerprint lookup; suspected numbers come on stdin.
+        #[arg(long, value_name = "KEYFILE")]
+        fingerprint_key: Option<PathBuf>,
+        /// Log files; standard input when none.
+        #[arg(value_name = "FILE")]
+        paths: Vec<PathBuf>,
     },
 }

@@ -10,8 +10,11 @@ pub mod audit;
 pub mod buffer;
 pub mod cli;
 pub mod logging;
+pub mod mailbox;
+pub mod metrics;
 pub mod milter;
 pub mod reload;
+pub mod report;
 pub mod scan;
 pub mod settings;
 

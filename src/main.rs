@@ -4,9 +4,10 @@
 use clap::Parser;
 use cpr_milter::cli::{Cli, Command};
 use cpr_milter::settings::{self, ListenAddr, Loaded};
-use cpr_milter::{logging, reload, scan, Shared};
+use cpr_milter::{logging, metrics, reload, scan, Shared};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn main() -> ExitCode {
@@ -42,46 +43,64 @@ fn main() -> ExitCode {
             rcpt,
             incoming,
             json,
+            csv,
+            compare,
+            quiet,
+            jobs,
             paths,
         } => {
-            let inspector = match &config {
-                Some(p) => settings::load(p).map(|l| l.inspector),
-                None => Ok(cpr_milter_core::Inspector::new(
-                    cpr_milter_core::Policy::default(),
-                    None,
-                )),
+            let (old, new) = match compare {
+                Some(files) => (Some(files[0].clone()), Some(files[1].clone())),
+                None => (config, None),
             };
-            let inspector = match inspector {
+            let inspector = match scan_inspector(old.as_deref()) {
                 Ok(i) => i,
                 Err(e) => {
                     eprintln!("cpr-milter: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let opts = scan::ScanOptions {
-                from,
-                rcpts: rcpt,
-                incoming,
-                json,
-            };
-            let mut emit = |o: &scan::Outcome| {
-                if opts.json {
-                    println!("{}", o.to_json());
-                } else {
-                    println!("{}", o.to_text());
-                }
-            };
-            let inspector = std::sync::Arc::new(inspector);
-            match scan::scan_paths(&inspector, &opts, &paths, &mut emit) {
-                Ok(0) => ExitCode::SUCCESS,
-                Ok(_) => ExitCode::from(1),
+            let compare_with = match new.as_deref().map(|p| scan_inspector(Some(p))).transpose() {
+                Ok(i) => i,
                 Err(e) => {
                     eprintln!("cpr-milter: {e}");
-                    ExitCode::from(2)
+                    return ExitCode::from(2);
                 }
-            }
+            };
+            ExitCode::from(scan::command::run(scan::command::ScanCommand {
+                inspector,
+                compare_with,
+                envelope: scan::ScanOptions {
+                    from,
+                    rcpts: rcpt,
+                    incoming,
+                },
+                json,
+                csv,
+                quiet,
+                jobs,
+                paths,
+            }))
         }
+        Command::Report {
+            json,
+            fingerprint_key,
+            paths,
+        } => ExitCode::from(cpr_milter::report::run(cpr_milter::report::ReportCommand {
+            paths,
+            json,
+            fingerprint_key,
+        })),
     }
+}
+
+/// The policy `scan` judges with: the file's, or the built-in defaults.
+fn scan_inspector(config: Option<&Path>) -> Result<Arc<cpr_milter_core::Inspector>, String> {
+    let inspector = match config {
+        Some(p) => settings::load(p)?.inspector,
+        None => cpr_milter_core::Inspector::new(cpr_milter_core::Policy::default(), None),
+    };
+    Ok(Arc::new(inspector))
 }
 
 /// check-config's plain statement of what the running milter will do.
@@ -134,7 +153,26 @@ async fn serve(config_path: &Path, loaded: Loaded) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen = loaded.daemon.listen.clone();
     let mode = loaded.inspector.policy().mode;
+    let metrics_listen = loaded.daemon.metrics_listen.clone();
     let shared = Shared::from_loaded(loaded);
+    // Held until serve returns: dropping the task stops the listener.
+    let _metrics_task = match &metrics_listen {
+        None => None,
+        Some(addr) => {
+            let l = metrics::serve::MetricsListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+            log::info!("metrics on {addr}");
+            let s = shared.clone();
+            let refresh =
+                Arc::new(move || metrics::global().set_buffered_bytes(s.buffered_bytes()));
+            Some(AbortOnDrop(tokio::spawn(metrics::serve::run(
+                l,
+                metrics::global(),
+                refresh,
+            ))))
+        }
+    };
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("SIGHUP handler: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
@@ -188,4 +226,13 @@ async fn serve(config_path: &Path, loaded: Loaded) -> Result<(), String> {
     result.map_err(|e| format!("milter stopped: {e}"))?;
     log::info!("cpr-milter stopped");
     Ok(())
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -6,6 +6,7 @@
 
 use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
+use crate::metrics;
 use crate::settings::{
     DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
 };
@@ -53,6 +54,7 @@ impl Shared {
                 log_syslog_socket: None,
                 fingerprint_key_file: None,
                 max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+                metrics_listen: None,
             },
         })
     }
@@ -85,6 +87,11 @@ impl Shared {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
         self.current.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes of mail being received, held in memory now.
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.used()
     }
 
     /// Swaps in a new configuration; transactions in flight keep theirs.
@@ -238,6 +245,7 @@ fn on_rcpt(
     let v = tx.recipient(&rcpt);
     let mode = tx.inspector().policy().mode;
     log_audit(audit::rcpt_line(tx.envelope(), &v, mode));
+    metrics::global().rcpt(&v);
     status(v.action, v.shown_reply(), Status::Continue, reply)
 }
 
@@ -260,6 +268,7 @@ async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
         return Status::Tempfail;
     };
     pending.tx.set_queue_id(macro_value(&cx.macros, c"i"));
+    let (size, started) = (pending.message.len(), std::time::Instant::now());
     let verdict = judge(pending, shared).await;
     let (v, tx) = (&verdict.0, &verdict.1);
     log_audit(audit::eom_line(
@@ -267,6 +276,7 @@ async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
         v,
         tx.inspector().policy().mode,
     ));
+    metrics::global().eom(v, Some(started.elapsed()), size);
     status(v.action, v.shown_reply(), Status::Accept, &mut cx.reply)
 }
 
@@ -287,6 +297,7 @@ async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transacti
     let job_tx = tx.clone();
     let job = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let _in_flight = metrics::global().inspecting();
         let message = if truncated {
             Message::truncated(&bytes)
         } else {

@@ -85,10 +85,12 @@ impl Reloads {
             Ok(Ok(Ok(new))) => new,
             Ok(Ok(Err(e))) => {
                 log::error!("reload refused, keeping the running configuration: {e}");
+                crate::metrics::global().reload(false);
                 return;
             }
             Ok(Err(_)) => {
                 log::error!("reload failed internally, keeping the running configuration");
+                crate::metrics::global().reload(false);
                 return;
             }
             Err(_) => {
@@ -96,6 +98,7 @@ impl Reloads {
                     "reload of {shown} took longer than {} s; keeping the running configuration",
                     self.deadline.as_secs()
                 );
+                crate::metrics::global().reload(false);
                 return;
             }
         };
@@ -112,6 +115,7 @@ impl Reloads {
             new.inspector.policy().mode.as_str()
         );
         shared.replace(new);
+        crate::metrics::global().reload(true);
     }
 }
 
@@ -155,6 +159,14 @@ pub fn keep_restart_only(running: &DaemonSettings, mut new: Loaded) -> Loaded {
             show(&d.log_syslog_socket),
         );
         d.log_syslog_socket = running.log_syslog_socket.clone();
+    }
+    if d.metrics_listen != running.metrics_listen {
+        warn(
+            "metrics.listen",
+            show_listen(&running.metrics_listen),
+            show_listen(&d.metrics_listen),
+        );
+        d.metrics_listen = running.metrics_listen.clone();
     }
     new
 }
@@ -217,4 +229,8 @@ fn on_off(reject: bool) -> &'static str {
     } else {
         "off"
     }
+}
+
+fn show_listen(l: &Option<crate::settings::ListenAddr>) -> String {
+    l.as_ref().map_or("off".to_string(), |a| a.to_string())
 }

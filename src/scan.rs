@@ -1,6 +1,16 @@
 //! `cpr-milter scan`: the daemon's exact pipeline over files, for testing
-//! rules and for searching archives. Inputs: .eml files, directories
-//! (recursively, which covers Maildir), mbox files, or `-` for stdin.
+//! rules and for searching archives. This file judges one message
+//! ([`scan_message`]); reading archives is in `crate::mailbox`, the rest of
+//! the command (parallel judging, output, CSV, summary, compare) in the
+//! submodules.
+
+pub mod command;
+pub mod compare;
+pub mod csv;
+pub mod headers;
+pub mod pipeline;
+pub mod progress;
+pub mod summary;
 
 use cpr_milter_core::bare_address;
 use cpr_milter_core::redact::redact_digits;
@@ -8,8 +18,6 @@ use cpr_milter_core::{
     Action, Begin, Envelope, Finding, Inspector, Message, RcptVerdict, Transaction, Verdict,
 };
 use serde_json::json;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How `scan` builds the envelope.
@@ -19,7 +27,6 @@ pub struct ScanOptions {
     pub rcpts: Vec<String>,
     /// Treat the mail as arriving from outside (not policed).
     pub incoming: bool,
-    pub json: bool,
 }
 
 /// The result for one message.
@@ -119,48 +126,23 @@ impl Outcome {
     }
 }
 
-/// Sender (From) and recipients (To/Cc/Bcc) as the headers give them, for
-/// what the command line leaves out. One header parse for both.
-fn header_envelope(raw: &[u8]) -> (String, Vec<String>) {
-    let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else {
-        return (String::new(), Vec::new());
-    };
-    let sender = msg
-        .from()
-        .and_then(|f| f.first())
-        .and_then(|a| a.address.as_ref().map(|s| s.to_string()))
-        .unwrap_or_default();
-    let mut rcpts = Vec::new();
-    for addrs in [msg.to(), msg.cc(), msg.bcc()].into_iter().flatten() {
-        rcpts.extend(
-            addrs
-                .iter()
-                .filter_map(|a| a.address.as_ref().map(|e| e.to_string())),
-        );
-    }
-    (sender, rcpts)
-}
-
 /// Drives one core transaction as the daemon does: MAIL, each RCPT, then
-/// end of message (unless RCPT refused every recipient).
+/// end of message (unless RCPT refused every recipient). The envelope is the
+/// command line's, else what the headers say.
 pub fn scan_message(
     inspector: &Arc<Inspector>,
     opts: &ScanOptions,
     path: String,
     raw: &[u8],
+    headers: &headers::Headers,
 ) -> Outcome {
-    let (header_sender, header_rcpts) = if opts.from.is_none() || opts.rcpts.is_empty() {
-        header_envelope(raw)
-    } else {
-        Default::default()
-    };
     let rcpts = if opts.rcpts.is_empty() {
-        header_rcpts
+        headers.recipients.clone()
     } else {
         opts.rcpts.clone()
     };
     let mut env = Envelope {
-        sender: opts.from.clone().unwrap_or(header_sender),
+        sender: opts.from.clone().unwrap_or_else(|| headers.sender.clone()),
         queue_id: Some("SCAN".into()),
         ..Default::default()
     };
@@ -211,197 +193,5 @@ pub fn scan_message(
         reply,
         recipients: verdicts,
         verdict: Some(v),
-    }
-}
-
-/// Splits an mbox into messages at `From ` lines that follow an empty line.
-fn split_mbox(data: &[u8]) -> Vec<&[u8]> {
-    let mut starts = Vec::new();
-    let mut pos = 0;
-    let mut prev_blank = true;
-    while pos < data.len() {
-        let end = data[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(data.len(), |i| pos + i + 1);
-        let line = &data[pos..end];
-        if prev_blank && line.starts_with(b"From ") {
-            starts.push(pos);
-        }
-        prev_blank = line == b"\n" || line == b"\r\n";
-        pos = end;
-    }
-    let mut out = Vec::new();
-    for (i, &s) in starts.iter().enumerate() {
-        let e = starts.get(i + 1).copied().unwrap_or(data.len());
-        let body_start = data[s..e]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(e, |p| s + p + 1);
-        out.push(&data[body_start..e]);
-    }
-    out
-}
-
-/// A file's bytes: memory-mapped when large (an archive, a huge mail), which
-/// spares copying it through the kernel, read into memory otherwise.
-/// As with any mmap, a file truncated by another process while it is being
-/// scanned can stop the process (SIGBUS); scan archives at rest.
-enum Input {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl std::ops::Deref for Input {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Input::Mapped(m) => m,
-            Input::Read(v) => v,
-        }
-    }
-}
-
-const MMAP_FROM_BYTES: u64 = 4 << 20;
-
-fn read_input(path: &Path) -> std::io::Result<Input> {
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_file() && meta.len() >= MMAP_FROM_BYTES {
-        // SAFETY: the map is read-only and private to this process; see the
-        // type's comment for the truncation caveat.
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        return Ok(Input::Mapped(map));
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    std::io::Read::read_to_end(&mut { file }, &mut buf)?;
-    Ok(Input::Read(buf))
-}
-
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            collect_files(&e, out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
-/// One message through [`scan_message`]; a panic in the inspection is
-/// reported for that message only (never with its payload, which may
-/// quote the text) and the scan goes on.
-fn scan_one(
-    inspector: &Arc<Inspector>,
-    opts: &ScanOptions,
-    path: String,
-    raw: &[u8],
-) -> Result<Outcome, String> {
-    let shown = redact_digits(&path);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        scan_message(inspector, opts, path, raw)
-    }))
-    .map_err(|_| format!("{shown}: internal error (panic) while inspecting; skipped"))
-}
-
-/// Scans every input; calls `emit` per message. Returns the number of
-/// rejected (or tempfailed) messages. An input that cannot be read or a
-/// message that cannot be inspected is reported on stderr and skipped; the
-/// rest are still scanned, and the result is then an error naming how
-/// many were skipped.
-pub fn scan_paths(
-    inspector: &Arc<Inspector>,
-    opts: &ScanOptions,
-    paths: &[String],
-    emit: &mut dyn FnMut(&Outcome),
-) -> Result<usize, String> {
-    let mut stopped = 0;
-    let mut skipped = 0;
-    let mut handle = |o: Result<Outcome, String>| match o {
-        Ok(o) => {
-            if o.action != Action::Accept {
-                stopped += 1;
-            }
-            emit(&o);
-        }
-        Err(e) => {
-            eprintln!("cpr-milter: {e}");
-            skipped += 1;
-        }
-    };
-    for p in paths {
-        if p == "-" {
-            let mut buf = Vec::new();
-            match std::io::stdin().read_to_end(&mut buf) {
-                Ok(_) => handle(scan_one(inspector, opts, "-".into(), &buf)),
-                Err(e) => handle(Err(format!("stdin: {e}"))),
-            }
-            continue;
-        }
-        let mut files = Vec::new();
-        if let Err(e) = collect_files(Path::new(p), &mut files) {
-            handle(Err(format!("{}: {e}", redact_digits(p))));
-        }
-        for f in files {
-            let name = f.display().to_string();
-            let data = match read_input(&f) {
-                Ok(d) => d,
-                Err(e) => {
-                    handle(Err(format!("{}: {e}", redact_digits(&name))));
-                    continue;
-                }
-            };
-            if data.starts_with(b"From ") {
-                for (i, m) in split_mbox(&data).into_iter().enumerate() {
-                    handle(scan_one(inspector, opts, format!("{name}#{}", i + 1), m));
-                }
-            } else {
-                handle(scan_one(inspector, opts, name, &data));
-            }
-        }
-    }
-    match skipped {
-        0 => Ok(stopped),
-        n => Err(format!("{n} input(s) could not be scanned (see above)")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unreadable_input_does_not_end_the_scan() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("a.eml");
-        std::fs::write(&good, "To: b@gmail.com\r\nSubject: Hej\r\n\r\nHej\r\n").unwrap();
-        // A recipient domain with a raw 0xFF byte once panicked the lookalike check.
-        let odd = dir.path().join("b.eml");
-        std::fs::write(&odd, b"To: a@x\xff.dk\r\n\r\nx\r\n").unwrap();
-        let paths = vec![
-            dir.path().join("missing.eml").display().to_string(),
-            odd.display().to_string(),
-            good.display().to_string(),
-        ];
-        let inspector = Arc::new(Inspector::new(cpr_milter_core::Policy::default(), None));
-        let mut seen = Vec::new();
-        let r = scan_paths(&inspector, &ScanOptions::default(), &paths, &mut |o| {
-            seen.push(o.path.clone())
-        });
-        assert_eq!(r, Err("1 input(s) could not be scanned (see above)".into()));
-        assert_eq!(seen.len(), 2, "both readable files were scanned: {seen:?}");
-    }
-
-    #[test]
-    fn mbox_is_split_at_from_lines() {
-        let m = b"From a@b Mon Jan 1 00:00:00 2024\nSubject: 1\n\nbody\n\nFrom c@d Mon Jan 1 00:00:00 2024\nSubject: 2\n\nx\n";
-        let parts = split_mbox(m);
-        assert_eq!(parts.len(), 2);
-        assert!(parts[1].starts_with(b"Subject: 2"));
     }
 }

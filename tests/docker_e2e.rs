@@ -79,6 +79,28 @@ fn compose_stack_polices_mail_end_to_end() {
     }
     compose::build_images(std::path::Path::new(env!("CARGO_BIN_EXE_cpr-milter")))
         .unwrap_or_else(|e| panic!("building the images failed: {e}"));
+    // The image: an unprivileged user, the milter as entry point, the
+    // configuration under /etc/cpr-milter/, a health check.
+    let config = compose::run(
+        "docker",
+        &[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.Healthcheck.Test}}",
+            compose::MILTER_IMAGE,
+        ],
+        &[],
+        Duration::from_secs(60),
+    )
+    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config,
+        "cpr-milter [\"/usr/bin/cpr-milter\"] [\"run\",\"--config\",\"/etc/cpr-milter/milter.yaml\"] \
+         [\"CMD\",\"/usr/local/bin/cpr-milter-healthcheck\"]"
+    );
+
     let stack = ComposeStack::up();
     let port = stack.port();
     let ctx = || stack.context();

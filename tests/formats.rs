@@ -33,6 +33,18 @@ const LEAKS: &[(&str, &str)] = &[
     ("html.eml", "body:text/html"),
     ("signed.eml", "body:text/plain"),
     ("filenames.eml", "filename:Sag 2410XX-XXXX.txt"),
+    ("fmt-flowed.eml", "body:text/plain"),
+    ("fmt-flowed-delsp.eml", "body:text/plain"),
+    ("fmt-uuencode.eml", "body:text/plain/uuencoded:liste.csv"),
+    ("fmt-calendar.eml", "body:text/calendar"),
+    ("fmt-outlook-html.eml", "body:text/html"),
+    ("fmt-table-cells.eml", "body:text/html"),
+    ("fmt-pdf-as-text.eml", "attachment:scan.pdf:page1"),
+    ("fmt-msg.eml", "attachment:sag.msg:recipients"),
+    ("fmt-tnef.eml", "attachment:winmail.dat:body.rtf"),
+    ("fmt-doc.eml", "attachment:notat.doc:body"),
+    ("fmt-xls.eml", "attachment:borgere.xls:sheet:Borgere"),
+    ("fmt-ppt.eml", "attachment:oplaeg.ppt:slides"),
 ];
 
 const CLEAN: &[&str] = &[
@@ -53,6 +65,18 @@ const CLEAN: &[&str] = &[
     "clean-filenames.eml",
     "smime-encrypted.eml",
     "pgp-encrypted.eml",
+    "fmt-clean-flowed.eml",
+    "fmt-clean-flowed-delsp.eml",
+    "fmt-clean-uuencode.eml",
+    "fmt-clean-calendar.eml",
+    "fmt-clean-outlook-html.eml",
+    "fmt-clean-table-cells.eml",
+    "fmt-clean-pdf-as-text.eml",
+    "fmt-clean-msg.eml",
+    "fmt-clean-tnef.eml",
+    "fmt-clean-doc.eml",
+    "fmt-clean-xls.eml",
+    "fmt-clean-ppt.eml",
 ];
 
 fn fixture(name: &str) -> PathBuf {
@@ -86,10 +110,12 @@ fn scan_json_finds_every_format_and_passes_every_clean_twin() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let results: Vec<serde_json::Value> = stdout
+    let mut results: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let summary = results.pop().expect("a final summary object");
+    assert_eq!(summary["summary"]["messages"], results.len(), "{summary}");
     assert_eq!(results.len(), LEAKS.len() + CLEAN.len(), "{stdout}");
     for (name, location) in LEAKS {
         let r = results

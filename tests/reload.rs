@@ -121,7 +121,7 @@ fn check_config_reports_errors_with_position_and_exit_code() {
         "secure destinations:  sikker.partner.dk",
         "lookalike recipients: reject (550 5.1.2)",
         "retired mailboxes:    2",
-        "unscannable content:  accept",
+        "unscannable content:  encrypted accept, limit reject, broken accept, unsupported accept",
         "fingerprints:         off",
         "  tempfail     451 4.7.1 Midlertidig fejl i mailfilteret.",
     ] {

@@ -219,6 +219,126 @@ fn sendmail_runs_the_readme_filter_line() {
     );
 }
 
+/// A TCP relay between Sendmail and the milter that keeps a copy of what
+/// Sendmail sends, for checking the negotiation and the macros.
+struct RecordingRelay {
+    port: u16,
+    from_mta: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl RecordingRelay {
+    fn start(milter_port: u16) -> RecordingRelay {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+        let port = listener.local_addr().expect("addr").port();
+        let from_mta = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = from_mta.clone();
+        std::thread::spawn(move || {
+            for mta in listener.incoming().flatten() {
+                let Ok(milter) = TcpStream::connect(("127.0.0.1", milter_port)) else {
+                    continue;
+                };
+                let (mut mta_r, mut milter_w) = (
+                    mta.try_clone().expect("clone"),
+                    milter.try_clone().expect("clone"),
+                );
+                let (mut milter_r, mut mta_w) = (milter, mta);
+                let record = record.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n) = mta_r.read(&mut buf) {
+                        if n == 0 || milter_w.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        record.lock().expect("lock").extend_from_slice(&buf[..n]);
+                    }
+                    let _ = milter_w.shutdown(std::net::Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut milter_r, &mut mta_w);
+                    let _ = mta_w.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        RecordingRelay { port, from_mta }
+    }
+
+    /// The milter packets Sendmail sent: (command, data).
+    fn packets(&self) -> Vec<(u8, Vec<u8>)> {
+        let bytes = self.from_mta.lock().expect("lock").clone();
+        let mut out = Vec::new();
+        let mut rest = &bytes[..];
+        while rest.len() >= 5 {
+            let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            if len == 0 || rest.len() < 4 + len {
+                break;
+            }
+            out.push((rest[4], rest[5..4 + len].to_vec()));
+            rest = &rest[4 + len..];
+        }
+        out
+    }
+}
+
+/// What Sendmail tells the milter, read off the wire: it negotiates milter
+/// protocol version 6 and, with no `confMILTER_MACROS_*` line, sends the
+/// macros the milter asks for: `i` at MAIL, but not at end of message.
+#[test]
+fn sendmail_negotiates_protocol_6_and_sends_the_queue_id_at_mail() {
+    let milter = Milter::start_with("", "");
+    let relay = RecordingRelay::start(milter.port());
+    let sendmail = Sendmail::start(relay.port);
+    let out = send_mail(
+        sendmail.port(),
+        &sender(),
+        &[&inbox("borger")],
+        &message("Hej", "Hej"),
+    );
+    assert!(out.accepted(), "{}", out.transcript);
+    let qid = accepted_id(&out);
+    sendmail.wait_delivered(1);
+    let packets = relay.packets();
+    let optneg = packets
+        .iter()
+        .find(|(cmd, _)| *cmd == b'O')
+        .unwrap_or_else(|| panic!("no SMFIC_OPTNEG in {packets:?}"));
+    let version = u32::from_be_bytes(optneg.1[..4].try_into().expect("4 bytes"));
+    assert_eq!(version, 6, "Sendmail offered milter protocol {version}");
+    // SMFIC_MACRO packets: 'D', the stage's command, then name\0value\0...
+    let macros = |stage: u8| -> Vec<(String, String)> {
+        packets
+            .iter()
+            .filter(|(cmd, data)| *cmd == b'D' && data.first() == Some(&stage))
+            .flat_map(|(_, data)| {
+                let fields: Vec<String> = data[1..]
+                    .split(|&b| b == 0)
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect();
+                fields
+                    .chunks(2)
+                    .filter(|c| c.len() == 2)
+                    .map(|c| (c[0].clone(), c[1].clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let at_mail = macros(b'M');
+    assert!(
+        at_mail.iter().any(|(k, v)| k == "i" && v == &qid),
+        "no i={qid} at MAIL: {at_mail:?}"
+    );
+    assert!(
+        !macros(b'E').iter().any(|(k, _)| k == "i"),
+        "Sendmail now sends i at end of message: {:?}",
+        macros(b'E')
+    );
+    eprintln!(
+        "Sendmail {}: milter protocol {version}, at MAIL: {at_mail:?}",
+        sendmail.version()
+    );
+}
+
 /// Clean mail passes the milter, gets 250 and is delivered.
 #[test]
 fn clean_mail_is_accepted_and_delivered() {

@@ -4,7 +4,7 @@
 
 use crate::cpr::{Detector, DetectorSettings};
 use crate::envelope::Envelope;
-use crate::extract;
+use crate::extract::{self, Cause};
 use crate::findings::CprTally;
 use crate::message::Message;
 use crate::policy::{Mode, Policy, UnscannablePolicy};
@@ -186,6 +186,7 @@ impl Inspector {
         for seg in &extracted.segments {
             self.detector.find_each(&seg.text, |h| tally.add(seg, h));
         }
+        let mut causes: Vec<Cause> = extracted.unscannable.iter().map(|u| u.cause).collect();
         let mut unscannable: Vec<Finding> = extracted
             .unscannable
             .iter()
@@ -194,6 +195,7 @@ impl Inspector {
         if oversized {
             let reason = format!("message larger than {} bytes", limits.max_message_bytes);
             unscannable.insert(0, unscannable_finding("message", &reason));
+            causes.insert(0, Cause::Limit);
         }
 
         if tally.decides() {
@@ -241,12 +243,20 @@ impl Inspector {
             v.findings.extend(unscannable);
             return v.counted(counts, total + 1);
         }
-        if !unscannable.is_empty() {
-            if self.policy.unscannable != UnscannablePolicy::Accept {
+        // The strictest answer among the causes present decides; its first
+        // finding leads (its reason is the one the reply names).
+        let strictest = causes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*self.policy.unscannable.get(*c), i))
+            .max_by_key(|(action, i)| (strictness(*action), std::cmp::Reverse(*i)));
+        if let Some((action, i)) = strictest {
+            if action != UnscannablePolicy::Accept {
                 let mut all = unscannable;
+                all.swap(0, i);
                 all.extend(findings);
                 return self
-                    .unscannable_verdict(all, &reference)
+                    .unscannable_verdict(action, all, &reference)
                     .counted(counts, total);
             }
             findings.extend(unscannable);
@@ -281,13 +291,18 @@ impl Inspector {
         }
     }
 
-    fn unscannable_verdict(&self, findings: Vec<Finding>, reference: &str) -> Verdict {
+    fn unscannable_verdict(
+        &self,
+        action: UnscannablePolicy,
+        findings: Vec<Finding>,
+        reference: &str,
+    ) -> Verdict {
         let reason = findings
             .first()
             .map(|f| f.reason.clone())
             .unwrap_or_default();
         let reason = reason.as_str();
-        match self.policy.unscannable {
+        match action {
             UnscannablePolicy::Accept => Verdict::accept(findings),
             UnscannablePolicy::Reject => {
                 let reply = self
@@ -335,6 +350,16 @@ fn reference(env: &Envelope) -> String {
         .filter(|q| !q.is_empty())
         .or_else(|| env.reference.clone())
         .unwrap_or_else(|| "NOQUEUE".into())
+}
+
+/// Reject over tempfail over accept: a refusal tells the sender what to
+/// fix, a tempfail only delays.
+fn strictness(action: UnscannablePolicy) -> u8 {
+    match action {
+        UnscannablePolicy::Accept => 0,
+        UnscannablePolicy::Tempfail => 1,
+        UnscannablePolicy::Reject => 2,
+    }
 }
 
 fn unscannable_finding(location: &str, reason: &str) -> Finding {
@@ -409,10 +434,21 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
             (Action::Reject, Some("cpr.subject")),
             "{v:?}"
         );
-        // Without a number in the headers, the size limit decides (default: accept, audited).
+        // Without a number in the headers, the size limit decides: a limit
+        // is refused by default, accepted (audited) when the policy says so.
         let mut clean = b"Subject: Sag\r\n\r\n".to_vec();
         clean.extend(std::iter::repeat_n(b'x', 5000));
         let v = insp.inspect_message(&env(), &clean);
+        assert_eq!(
+            (v.action, v.rule.as_deref()),
+            (Action::Reject, Some("content.unscannable"))
+        );
+        let cfg = crate::config::parse(
+            "limits:\n  max_message_bytes: 2000\n  unscannable: {limit: accept}\n",
+            "t",
+        )
+        .unwrap();
+        let v = Inspector::new(cfg, None).inspect_message(&env(), &clean);
         assert_eq!(v.action, Action::Accept);
         assert_eq!(v.findings[0].rule, "content.unscannable");
     }

@@ -5,7 +5,7 @@
 
 use crate::cpr::validate::Date;
 use crate::envelope::Envelope;
-use crate::extract::{extraction_budget, Limits};
+use crate::extract::{extraction_budget, Limits, PerCause};
 use crate::recipients::domain_matches;
 use crate::reply::ReplyTexts;
 use ipnet::IpNet;
@@ -42,6 +42,19 @@ pub enum UnscannablePolicy {
     Tempfail,
 }
 
+/// The answer to unscannable content when the file gives none: encrypted
+/// content is the sender's right and goes (with an audit line); a limit
+/// stopped the reader (bombs, thousands of parts, huge streams: how crafted
+/// mail hides a number) and is refused; broken or unsupported content goes
+/// with an audit line (real mail has stub attachments and formats no reader
+/// handles, and refusing them would stop legitimate mail).
+pub const DEFAULT_UNSCANNABLE: PerCause<UnscannablePolicy> = PerCause {
+    encrypted: UnscannablePolicy::Accept,
+    limit: UnscannablePolicy::Reject,
+    broken: UnscannablePolicy::Accept,
+    unsupported: UnscannablePolicy::Accept,
+};
+
 /// Networks whose clients are outgoing when the file names none.
 pub const DEFAULT_NETWORKS: &[&str] = &["127.0.0.0/8", "::1/128"];
 
@@ -73,8 +86,8 @@ pub struct Policy {
     /// What one message may cost to extract; its `timeout` is the
     /// extraction's share of [`Policy::scan_timeout`].
     pub limits: Limits,
-    /// What happens to content that could not be inspected.
-    pub unscannable: UnscannablePolicy,
+    /// What happens to content that could not be inspected, per cause.
+    pub unscannable: PerCause<UnscannablePolicy>,
     /// Reply texts per reply kind.
     pub replies: ReplyTexts,
     scan_timeout: Duration,
@@ -106,7 +119,7 @@ impl Default for Policy {
             retired: BTreeMap::new(),
             scan_timeout: limits.timeout * 5 / 4,
             limits,
-            unscannable: UnscannablePolicy::Accept,
+            unscannable: DEFAULT_UNSCANNABLE,
             replies: ReplyTexts::default(),
         }
     }

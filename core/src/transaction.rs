@@ -182,7 +182,11 @@ mod tests {
         };
         tx.recipient("b@gmail.com");
         let v = tx.finish(Message::truncated(b"Subject: Sag\r\n\r\nHej"));
-        assert_eq!(v.action, Action::Accept);
+        // Too large to read is a limit, refused by default.
+        assert_eq!(
+            (v.action, v.rule),
+            (Action::Reject, Some(Rule::ContentUnscannable))
+        );
         assert_eq!(v.findings[0].rule, Rule::ContentUnscannable);
         assert!(v.findings[0]
             .reason

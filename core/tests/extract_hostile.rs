@@ -890,3 +890,116 @@ fn pdf_without_pages_is_broken_not_empty() {
         reasons(&x)
     );
 }
+
+#[test]
+fn under_the_default_policy_limits_are_refused_and_encryption_goes() {
+    let reply_of = |v: &Verdict| v.reply.as_ref().map(|r| r.to_string()).unwrap_or_default();
+    // Thousands of parts, the number beyond the limit: refused, and the
+    // reply names what stopped the reader.
+    let mut raw = b"From: a@nyborg.dk\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n".to_vec();
+    for i in 0..2100 {
+        raw.extend_from_slice(
+            format!("--p\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n").as_bytes(),
+        );
+    }
+    raw.extend_from_slice(
+        b"--p\r\nContent-Type: text/plain\r\n\r\nBorger 241085-1337\r\n--p--\r\n",
+    );
+    let v = inspect(&raw, "b@gmail.com");
+    assert_eq!(
+        (v.action, v.rule.as_deref()),
+        (Action::Reject, Some("content.unscannable")),
+        "{v:?}"
+    );
+    assert!(reply_of(&v).contains("more than 2000 MIME parts"), "{v:?}");
+
+    // A DOCX over the compression-ratio limit: refused.
+    let mut xml = b"<w:document><w:p><w:t>Borger 241085-1337</w:t></w:p>".to_vec();
+    xml.resize(xml.len() + 8 * 1024 * 1024, b' ');
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", &xml),
+    ]);
+    let v = inspect(&with_attachment("sag.docx", &docx), "b@gmail.com");
+    assert_eq!(
+        (v.action, v.rule.as_deref()),
+        (Action::Reject, Some("content.unscannable")),
+        "{v:?}"
+    );
+
+    // A password-protected ZIP (encrypted, the sender's right): accepted,
+    // with the unscannable finding kept for the audit line.
+    let mut z = zip_of(&[("secret.txt", b"hemmeligt")]);
+    for sig in [&b"PK\x03\x04"[..], b"PK\x01\x02"] {
+        let pos = z.windows(4).position(|w| w == sig).unwrap();
+        let flag = if sig == b"PK\x03\x04" {
+            pos + 6
+        } else {
+            pos + 8
+        };
+        z[flag] |= 1;
+    }
+    let v = inspect(&with_attachment("secret.zip", &z), "b@gmail.com");
+    assert_eq!(v.action, Action::Accept, "{v:?}");
+    assert!(
+        v.findings
+            .iter()
+            .any(|f| f.rule == "content.unscannable" && f.reason.as_str().contains("password")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn text_in_form_xobjects_is_read_and_a_form_drawing_itself_is_read_once() {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let root = doc.new_object_id();
+    let form = doc.new_object_id();
+    // The form shows the number, then draws itself (a loop) and an inner
+    // form with more text.
+    let inner = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Form" },
+        b"BT (indre 290200-4001) Tj ET".to_vec(),
+    ));
+    doc.objects.insert(
+        form,
+        Object::Stream(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "Resources" => dictionary! {
+                    "XObject" => dictionary! { "Fm0" => form, "Fm1" => inner },
+                },
+            },
+            b"BT (Borger 241085-1337) Tj ET /Fm0 Do /Fm1 Do".to_vec(),
+        )),
+    );
+    let contents = doc.add_object(Stream::new(
+        dictionary! {},
+        b"BT (Brevhoved) Tj ET q /Fm0 Do Q /Fm0 Do".to_vec(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => root,
+        "Contents" => contents,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Fm0" => form } },
+    });
+    doc.objects.insert(
+        root,
+        dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }.into(),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+    doc.trailer.set("Root", catalog);
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+    let x = attached("brev.pdf", &pdf, &Limits::default());
+    let page = x
+        .segments
+        .iter()
+        .find(|s| s.location == "attachment:brev.pdf:page1")
+        .expect("page");
+    assert_eq!(
+        page.text,
+        "Brevhoved\nBorger 241085-1337\nindre 290200-4001\n"
+    );
+    assert!(x.unscannable.is_empty(), "{}", reasons(&x));
+}

@@ -50,6 +50,8 @@ pub struct DaemonSettings {
     pub fingerprint_key_file: Option<PathBuf>,
     /// Bytes all transactions together may hold while mail arrives.
     pub max_buffered_bytes: u64,
+    /// Where the metrics listener serves (Prometheus text); `None`: off.
+    pub metrics_listen: Option<ListenAddr>,
 }
 
 const FACILITIES: &[&str] = &[
@@ -70,6 +72,14 @@ struct RawDaemon {
     audit: RawAudit,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +114,19 @@ pub fn parse(text: &str, file: &str) -> Result<DaemonSettings, ConfigError> {
             .limits
             .max_buffered_bytes
             .unwrap_or(DEFAULT_MAX_BUFFERED_BYTES),
+        metrics_listen: metrics_listen(file, raw.metrics.listen.as_ref())?,
+    })
+}
+
+fn metrics_listen(file: &str, raw: Option<&S<String>>) -> Result<Option<ListenAddr>, ConfigError> {
+    let Some(l) = raw else { return Ok(None) };
+    parse_listen(&l.value).map(Some).ok_or_else(|| {
+        ConfigError::at(
+            file,
+            l,
+            format!("invalid metrics listen address {:?}", l.value),
+            "use inet:127.0.0.1:PORT or unix:/PATH",
+        )
     })
 }
 

@@ -2,6 +2,7 @@
 //! every default filled in. Presentation, so it lives with the binary.
 
 use super::Loaded;
+use cpr_milter_core::extract::Cause;
 use cpr_milter_core::{Mode, UnscannablePolicy};
 
 fn list(v: &[String]) -> String {
@@ -68,12 +69,18 @@ pub fn describe(loaded: &Loaded) -> String {
     );
     line(
         "unscannable content",
-        match p.unscannable {
-            UnscannablePolicy::Accept => "accept",
-            UnscannablePolicy::Reject => "reject",
-            UnscannablePolicy::Tempfail => "tempfail",
-        }
-        .into(),
+        Cause::ALL
+            .iter()
+            .map(|&c| {
+                let action = match p.unscannable.get(c) {
+                    UnscannablePolicy::Accept => "accept",
+                    UnscannablePolicy::Reject => "reject",
+                    UnscannablePolicy::Tempfail => "tempfail",
+                };
+                format!("{c} {action}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     line(
         "log",

@@ -191,6 +191,33 @@ mod tests {
     }
 
     #[test]
+    fn unscannable_is_one_action_or_one_per_cause() {
+        use crate::extract::PerCause;
+        use crate::UnscannablePolicy::{Accept, Reject, Tempfail};
+        let by = |yaml: &str| parse(yaml, "m.yaml").map(|c| c.unscannable);
+        assert_eq!(
+            by("mode: enforce\n"),
+            Ok(crate::policy::DEFAULT_UNSCANNABLE)
+        );
+        assert_eq!(
+            by("limits:\n  unscannable: tempfail\n"),
+            Ok(PerCause::all(Tempfail))
+        );
+        assert_eq!(
+            by("limits:\n  unscannable:\n    encrypted: reject\n    limit: accept\n"),
+            Ok(PerCause {
+                encrypted: Reject,
+                limit: Accept,
+                broken: Accept,
+                unsupported: Accept,
+            })
+        );
+        let e = by("limits:\n  unscannable:\n    broken: discard\n").unwrap_err();
+        assert!(e.to_string().contains("not supported"), "{e}");
+        assert!(by("limits:\n  unscannable:\n    zipbomb: reject\n").is_err());
+    }
+
+    #[test]
     fn refused_values_are_redacted_in_the_error() {
         let e = parse(
             "organisation:\n  domains: [\"cpr 241085-1337\"]\n",

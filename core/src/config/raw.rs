@@ -34,6 +34,8 @@ pub(super) struct RawPolicyFile {
     pub log: Option<IgnoredAny>,
     #[serde(default)]
     pub audit: Option<IgnoredAny>,
+    #[serde(default)]
+    pub metrics: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,7 +87,24 @@ pub(super) struct RawLimits {
     /// The daemon's (memory for mail being received).
     pub max_buffered_bytes: Option<IgnoredAny>,
     pub scan_timeout_seconds: Option<u64>,
-    pub unscannable: Option<S<String>>,
+    pub unscannable: Option<S<RawUnscannable>>,
+}
+
+/// `unscannable: reject` (every cause), or one action per cause.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawUnscannable {
+    All(String),
+    PerCause(RawPerCause),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPerCause {
+    pub encrypted: Option<String>,
+    pub limit: Option<String>,
+    pub broken: Option<String>,
+    pub unsupported: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

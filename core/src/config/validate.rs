@@ -1,10 +1,12 @@
 //! From the raw file to the policy, one function per section. Each error
 //! names the value's line and column and says what would be accepted.
 
-use super::raw::{RawCpr, RawLimits, RawOrganisation, RawPolicyFile, RawRecipients, RawReply, S};
+use super::raw::{
+    RawCpr, RawLimits, RawOrganisation, RawPolicyFile, RawRecipients, RawReply, RawUnscannable, S,
+};
 use super::{is_address, normalise_domain, parse_network, ConfigError};
 use crate::cpr::validate::Date;
-use crate::extract::Limits;
+use crate::extract::{Cause, Limits, PerCause};
 use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::reply::{ReplyTemplate, ReplyTexts};
 use std::collections::BTreeMap;
@@ -152,19 +154,34 @@ fn recipients(cx: &Ctx<'_>, raw: &RawRecipients, p: &mut Policy) -> Result<(), C
 
 fn limits(cx: &Ctx<'_>, raw: &RawLimits, p: &mut Policy) -> Result<(), ConfigError> {
     if let Some(u) = &raw.unscannable {
-        p.unscannable = match u.value.as_str() {
-            "accept" => UnscannablePolicy::Accept,
-            "reject" => UnscannablePolicy::Reject,
-            "tempfail" => UnscannablePolicy::Tempfail,
+        let action = |value: &str| match value {
+            "accept" => Ok(UnscannablePolicy::Accept),
+            "reject" => Ok(UnscannablePolicy::Reject),
+            "tempfail" => Ok(UnscannablePolicy::Tempfail),
             other => {
                 let hint = if other == "discard" || other == "quarantine" {
                     "discard and quarantine are not supported: Postfix would answer 250 and the sender would never learn the mail was stopped"
                 } else {
                     "accept, reject or tempfail"
                 };
-                return Err(cx.err(u, format!("unknown unscannable action {other:?}"), hint));
+                Err(cx.err(u, format!("unknown unscannable action {other:?}"), hint))
             }
         };
+        match &u.value {
+            RawUnscannable::All(value) => p.unscannable = PerCause::all(action(value)?),
+            RawUnscannable::PerCause(by_cause) => {
+                for (cause, value) in [
+                    (Cause::Encrypted, &by_cause.encrypted),
+                    (Cause::Limit, &by_cause.limit),
+                    (Cause::Broken, &by_cause.broken),
+                    (Cause::Unsupported, &by_cause.unsupported),
+                ] {
+                    if let Some(value) = value {
+                        *p.unscannable.get_mut(cause) = action(value)?;
+                    }
+                }
+            }
+        }
     }
     let l = &mut p.limits;
     let d = Limits::default();

@@ -24,6 +24,9 @@ pub enum Sep {
     Dot,
     /// `241085/1337`
     Slash,
+    /// `24.10.85-1337`: the date part written as a dotted date (found by
+    /// [`super::dotted`]).
+    DottedDate,
 }
 
 impl Sep {

@@ -12,6 +12,7 @@
 
 mod candidates;
 mod context;
+mod dotted;
 mod hit;
 mod keywords;
 mod mask;
@@ -20,6 +21,9 @@ mod score;
 pub mod validate;
 
 pub use hit::{decide, Confidence, CprHit};
+/// The mask and keyed fingerprint that audit lines carry for a number, so
+/// `report` can find the lines that involve a suspected one.
+pub use mask::{fingerprint, mask};
 
 use candidates::{Candidate, Candidates};
 use keywords::KeywordSet;
@@ -195,6 +199,18 @@ impl Default for DetectorSettings {
     }
 }
 
+/// The candidates of both shapes (ten digits, and the dotted date form),
+/// merged in text order; each finder yields its own in order.
+fn in_text_order(text: &str) -> impl Iterator<Item = Candidate> + '_ {
+    let mut plain = Candidates::new(text).peekable();
+    let mut dotted = dotted::candidates(text).peekable();
+    std::iter::from_fn(move || match (plain.peek(), dotted.peek()) {
+        (Some(p), Some(d)) if d.start < p.start => dotted.next(),
+        (Some(_), _) => plain.next(),
+        (None, _) => dotted.next(),
+    })
+}
+
 /// Finds CPR numbers in decoded text. Built once (keyword automata compiled
 /// here), shared read-only.
 #[derive(Clone, Debug)]
@@ -244,7 +260,7 @@ impl Detector {
         let mut plausible = 0usize;
         let mut kept: Vec<(Candidate, Validated, bool)> = Vec::new();
         let mut overflow = false;
-        for c in Candidates::new(text) {
+        for c in in_text_order(text) {
             total += 1;
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
@@ -273,7 +289,7 @@ impl Detector {
             return;
         }
         drop(kept);
-        for c in Candidates::new(text) {
+        for c in in_text_order(text) {
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
                 if let Some(hit) = self.judge(text, &c, v, exempt, dense) {
@@ -337,6 +353,18 @@ mod tests {
         assert_eq!(best("Ordre 2024-241085-1337"), None);
         assert_eq!(best("241085-1337-02"), None);
         assert_eq!(best("12410851337"), None);
+    }
+
+    #[test]
+    fn dotted_dates_need_a_check_digit_or_a_keyword() {
+        assert_eq!(best("Borger 24.10.85-1337"), Some(Confidence::High));
+        assert_eq!(best("CPR: 24.10.85-1338"), Some(Confidence::High));
+        assert_eq!(best("Sag 24.10.85-1338"), None);
+        assert_eq!(best("Møde 01.01.85-0930"), None, "exempt date, no keyword");
+        let hits = detector().scan("x 29.02.00-4001 og 241085-1337");
+        assert_eq!(hits.len(), 2);
+        assert!(hits[0].offset < hits[1].offset, "text order");
+        assert_eq!(hits[0].reason, "mod11+dotted-date");
     }
 
     #[test]

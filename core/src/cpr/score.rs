@@ -44,11 +44,21 @@ fn push_keyword(reason: &mut String, prefix: &str, kw: &str) {
 /// (LOW or dropped).
 pub fn score(e: &Evidence<'_>) -> Option<(Confidence, String)> {
     let f = &e.facts;
-    let hyphen = e.sep.is_hyphen();
+    let dotted = e.sep == Sep::DottedDate;
+    // A dotted date and four digits is as often a date and a time: only a
+    // check digit or a keyword makes it a number.
+    if dotted && !e.validated.mod11 && f.positive.is_none() {
+        return None;
+    }
+    let hyphen = e.sep.is_hyphen() || dotted;
     let mut reason = String::new();
     let mut keyword_used = false;
     let mut conf = if e.validated.mod11 {
-        reason.push_str(if hyphen { "mod11+hyphen" } else { "mod11" });
+        reason.push_str(match (dotted, hyphen) {
+            (true, _) => "mod11+dotted-date",
+            (false, true) => "mod11+hyphen",
+            (false, false) => "mod11",
+        });
         if hyphen {
             Confidence::High
         } else {

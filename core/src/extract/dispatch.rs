@@ -15,7 +15,7 @@ use mail_parser::Message;
 use super::ground::{Cause, Ctx, File};
 use super::sniff::{self, Format};
 use super::zip::{Archive, Flavour};
-use super::{archive, html, mime, odf, ole, ooxml, pdf, text};
+use super::{archive, compound, html, mime, odf, ole, ooxml, pdf, text_forms, tnef};
 
 /// Something found inside the message or inside a document.
 pub(crate) enum Embedded<'a, 't> {
@@ -55,13 +55,20 @@ pub(crate) fn embedded<'t>(
 
 /// A file to text: one line per format.
 fn read_file(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str, depth: usize) {
+    if tnef::is_tnef(file.bytes) {
+        return tnef::read(ctx, file.bytes, location, depth);
+    }
     match sniff::format_of(file.bytes, file.name, file.ctype) {
         Format::Zip => read_zip(ctx, file, location, depth),
         Format::Pdf => pdf::read(ctx, file.bytes, location),
-        Format::Ole => ole::read(ctx, file, location),
+        Format::Ole => {
+            if !compound::read(ctx, file, location, depth) {
+                ole::read(ctx, file, location);
+            }
+        }
         Format::Mail => mime::read_raw(file.bytes, &format!("{location}/"), depth, ctx),
         Format::Html => html::read(ctx, file, location),
-        Format::Text => text::read(ctx, file, location),
+        Format::Text => text_forms::read(ctx, file, location, depth),
         Format::Opaque => {}
     }
 }

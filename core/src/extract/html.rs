@@ -6,7 +6,7 @@
 //! comments are dropped; entities are decoded.
 
 use super::ground::{Ctx, File, SegmentKind};
-use super::text;
+use super::{html_attrs, html_table, text};
 
 /// An HTML file: one attachment segment of its visible text.
 pub(crate) fn read(ctx: &mut Ctx<'_>, file: &File<'_>, location: &str) {
@@ -51,6 +51,16 @@ const SKIP: &[&str] = &["script", "style", "head", "template", "noscript", "svg"
 
 /// The visible text of an HTML document, block elements on lines of their own.
 pub fn html_to_text(html: &str) -> String {
+    let mut out = markup_text(html);
+    for number in html_table::joined_cpr_cells(html) {
+        out.push('\n');
+        out.push_str(&number);
+    }
+    out
+}
+
+/// The text of the markup itself, without the joined table cells.
+pub(super) fn markup_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;
     let mut skip_until: Option<String> = None;
@@ -90,6 +100,10 @@ pub fn html_to_text(html: &str) -> String {
             rest = &rest[1..];
             continue;
         }
+        if let Some(inside) = html_attrs::conditional_open(rest) {
+            rest = inside;
+            continue;
+        }
         if rest.starts_with("<!--") {
             rest = match rest.find("-->") {
                 Some(e) => &rest[e + 3..],
@@ -123,6 +137,7 @@ pub fn html_to_text(html: &str) -> String {
             skip_until = Some(name);
             continue;
         }
+        html_attrs::push_shown(tag, &mut out, markup_text);
         if BLOCK.contains(&name.as_str()) {
             out.push('\n');
         } else if CELL.contains(&name.as_str()) {

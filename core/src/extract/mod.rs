@@ -33,16 +33,31 @@
 //! 2 M + 2 U ≈ 640 MiB and in practice a few times the message size.
 
 mod archive;
+mod binary_text;
+mod compound;
 mod dispatch;
+mod doc;
+mod flowed;
 mod ground;
 mod html;
+mod html_attrs;
+mod html_table;
+mod ical;
 mod mime;
+mod msg;
 mod odf;
 mod ole;
 mod ooxml;
 mod pdf;
+mod ppt;
+mod rtf;
 mod sniff;
+mod summary;
 mod text;
+mod text_forms;
+mod tnef;
+mod uuencode;
+mod xls;
 mod xml;
 mod zip;
 

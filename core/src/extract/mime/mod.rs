@@ -19,7 +19,11 @@ use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::dispatch::{self, Embedded};
 use super::ground::{Cause, Ctx, File, SegmentKind};
-use super::{html, text};
+use super::{binary_text, html, text, text_forms, uuencode};
+
+/// Why a `message/partial` fragment is not read.
+const PARTIAL: &str = "message/partial: one fragment of a split message; \
+the whole cannot be reassembled within one transaction";
 use part::{content_type_of, is_disposition_attachment};
 use protection::{is_crypto_control, protection_of, Protection};
 
@@ -128,6 +132,23 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
                 let location = format!("{prefix}attachment:{}", file.name);
                 dispatch::embedded(ctx, Embedded::File(file), &location, depth + 1);
             }
+            PartType::Text(text) | PartType::Html(text) if binary_text::looks_binary(text) => {
+                // A file declared text/* that is not text: its bytes again,
+                // sniffed like any attachment.
+                let label = label();
+                let location = format!("{prefix}attachment:{label}");
+                match binary_text::transfer_decoded(msg, part) {
+                    Some(bytes) => {
+                        let file = File::entry(&bytes, &label);
+                        dispatch::embedded(ctx, Embedded::File(file), &location, depth + 1);
+                    }
+                    None => ctx.unscannable(
+                        &location,
+                        Cause::Broken,
+                        "binary content declared as text does not decode",
+                    ),
+                }
+            }
             PartType::Text(text) | PartType::Html(text) => {
                 // HTML comes as Html, or as Text when mail-parser did not
                 // treat it as a body (an HTML attachment): tags go either way.
@@ -135,7 +156,7 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
                     if matches!(part.body, PartType::Html(_)) || ctype == "text/html" {
                         html::html_to_text(text).into()
                     } else {
-                        text.clone()
+                        text_forms::as_shown(text, &ctype, name.unwrap_or(""), part.content_type())
                     };
                 let (kind, location) = if name.is_some() || is_disposition_attachment(part) {
                     let label = label();
@@ -146,6 +167,9 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
                 } else {
                     (SegmentKind::Body, format!("{prefix}body:{ctype}"))
                 };
+                if uuencode::may_contain(&text) {
+                    text_forms::read_uuencoded(ctx, &text, &location, depth + 1);
+                }
                 ctx.push(kind, location, text);
             }
             PartType::Message(inner) => {
@@ -154,6 +178,10 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
                 dispatch::embedded(ctx, Embedded::Message(inner), &location, depth + 1);
             }
             PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                if ctype == "message/partial" {
+                    ctx.unscannable(&here, Cause::Unsupported, PARTIAL);
+                    continue;
+                }
                 if ctype == "message/rfc822" || ctype == "message/global" {
                     nested += 1;
                     let location = format!("{prefix}message:{nested}/");

@@ -94,6 +94,7 @@ fn plain_body(raw: &[u8]) -> Option<(mail_parser::MessagePart<'_>, &str)> {
                         .any(|k| c.eq_ignore_ascii_case(k))
                 })
                 && ct.attribute("name").is_none()
+                && super::super::flowed::Flowed::of(Some(ct)).is_none()
         }
     };
     let identity = root.headers.iter().all(|h| {
@@ -111,6 +112,9 @@ fn plain_body(raw: &[u8]) -> Option<(mail_parser::MessagePart<'_>, &str)> {
     }
     // SIMD validation: std's from_utf8 runs at ~1 GB/s on Danish text.
     let body = simdutf8::basic::from_utf8(&raw[body_start..]).ok()?;
+    if super::super::uuencode::may_contain(body) {
+        return None;
+    }
     Some((root, body))
 }
 

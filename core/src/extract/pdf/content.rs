@@ -22,6 +22,8 @@ const WORD_GAP: f32 = -180.0;
 /// Operands kept before an operator: real operators take at most six, so
 /// more is junk and the oldest are dropped (memory stays bounded).
 const MAX_OPERANDS: usize = 64;
+/// Distinct XObjects one content stream may draw that are remembered.
+const MAX_DRAWN: usize = 256;
 
 /// One operand; only what text operators need is kept.
 #[derive(Debug, PartialEq)]
@@ -48,6 +50,9 @@ pub(super) struct PageText<'f, 'd> {
     line_y: Option<f32>,
     operands: Vec<Operand>,
     pub text: String,
+    /// Names of the XObjects drawn (`Do`), in first-drawn order: forms among
+    /// them hold text of their own.
+    pub drawn: Vec<Vec<u8>>,
 }
 
 impl<'f, 'd> PageText<'f, 'd> {
@@ -58,6 +63,7 @@ impl<'f, 'd> PageText<'f, 'd> {
             line_y: None,
             operands: Vec::new(),
             text: String::new(),
+            drawn: Vec::new(),
         }
     }
 
@@ -113,6 +119,13 @@ impl<'f, 'd> PageText<'f, 'd> {
                     self.newline();
                 }
                 self.line_y = y;
+            }
+            b"Do" => {
+                if let Some(Operand::Name(n)) = self.operands.first() {
+                    if self.drawn.len() < MAX_DRAWN && !self.drawn.contains(n) {
+                        self.drawn.push(n.clone());
+                    }
+                }
             }
             b"Tj" => self.show_operand(0),
             b"'" => {
