@@ -56,8 +56,10 @@ impl Default for OcrSettings {
 impl OcrSettings {
     /// The file's `ocr:` values over the defaults.
     pub fn from_raw(file: &str, raw: &RawOcr) -> Result<Self, ConfigError> {
-        let mut s = OcrSettings::default();
-        s.enabled = raw.enabled.unwrap_or(false);
+        let mut s = OcrSettings {
+            enabled: raw.enabled.unwrap_or(false),
+            ..OcrSettings::default()
+        };
         if let Some(l) = &raw.languages {
             let ok = |x: &String| {
                 !x.is_empty() && x.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
