@@ -52,11 +52,16 @@ fn pdf_page(lines: &[&str]) -> Vec<u8> {
 
 /// `lines` rendered to a PNG (150 dpi, grey) in `dir`.
 fn png(dir: &Path, stem: &str, lines: &[&str]) -> Vec<u8> {
+    render(dir, stem, lines, "png")
+}
+
+/// `lines` rendered by pdftoppm as `format` (png or jpeg).
+fn render(dir: &Path, stem: &str, lines: &[&str], format: &str) -> Vec<u8> {
     let pdf = dir.join(format!("{stem}.pdf"));
     std::fs::write(&pdf, pdf_page(lines)).unwrap();
     let out = dir.join(stem);
     let run = Command::new("pdftoppm")
-        .args(["-r", "150", "-gray", "-png", "-singlefile"])
+        .args(["-r", "150", "-gray", &format!("-{format}"), "-singlefile"])
         .arg(&pdf)
         .arg(&out)
         .output()
@@ -66,7 +71,60 @@ fn png(dir: &Path, stem: &str, lines: &[&str]) -> Vec<u8> {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    std::fs::read(out.with_extension("png")).unwrap()
+    let ext = if format == "jpeg" { "jpg" } else { format };
+    std::fs::read(out.with_extension(ext)).unwrap()
+}
+
+/// A scanned PDF: one page that only draws `jpeg` (a DCTDecode image).
+fn scanned_pdf(jpeg: &[u8]) -> Vec<u8> {
+    let content = "q 620 0 0 360 0 0 cm /Im1 Do Q\n";
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 620 360] \
+          /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>"
+            .to_vec(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        )
+        .into_bytes(),
+        [
+            format!(
+                "<< /Type /XObject /Subtype /Image /Width 1292 /Height 750 \
+                 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode \
+                 /Length {} >>\nstream\n",
+                jpeg.len()
+            )
+            .as_bytes(),
+            jpeg,
+            b"\nendstream",
+        ]
+        .concat(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(o);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
 }
 
 fn base64(data: &[u8]) -> String {
@@ -92,6 +150,11 @@ fn base64(data: &[u8]) -> String {
 
 /// A mail carrying `images` as PNG attachments, named by their keys.
 fn mail_with(images: &[(&str, &[u8])]) -> Vec<u8> {
+    mail_with_type("image/png", images)
+}
+
+/// A mail carrying `files` of content type `ctype`.
+fn mail_with_type(ctype: &str, images: &[(&str, &[u8])]) -> Vec<u8> {
     let mut m = String::from(
         "From: jens@nyborg.dk\r\nTo: borger@example.org\r\nSubject: Indscannet blanket\r\n\
          MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"sep\"\r\n\r\n\
@@ -99,7 +162,7 @@ fn mail_with(images: &[(&str, &[u8])]) -> Vec<u8> {
     );
     for (name, bytes) in images {
         m.push_str(&format!(
-            "--sep\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+            "--sep\r\nContent-Type: {ctype}\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
              Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
             base64(bytes)
         ));
@@ -205,4 +268,35 @@ fn a_language_tesseract_lacks_is_refused_at_load() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("zzz"), "{stderr}");
+}
+
+#[test]
+fn a_scanned_pdf_page_is_read_through_its_jpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = render(
+        dir.path(),
+        "page",
+        &["Ansoegning om boligstoette", "CPR-nr.: 241085-1337"],
+        "jpeg",
+    );
+    let mail = dir.path().join("scan.eml");
+    std::fs::write(
+        &mail,
+        mail_with_type("application/pdf", &[("scan.pdf", &scanned_pdf(&jpeg))]),
+    )
+    .unwrap();
+    let out = scan(dir.path(), CONFIG, std::slice::from_ref(&mail));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["action"], "reject", "{first}");
+    let locations: Vec<&str> = first["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["location"].as_str())
+        .collect();
+    assert!(
+        locations.contains(&"attachment:scan.pdf:page1:image1"),
+        "{locations:?}"
+    );
 }

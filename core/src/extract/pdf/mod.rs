@@ -17,6 +17,7 @@
 
 mod content;
 mod pages;
+mod scanned;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -108,6 +109,9 @@ fn read_page(
     };
     let go_on = content.read(ctx, &doc.get_page_contents(page_id), &fonts, &xobjects, 0);
     let text = content.text;
+    if go_on && text.trim().is_empty() {
+        scanned::read(ctx, doc, &xobjects, loc);
+    }
     ctx.push(SegmentKind::Attachment, loc.to_string(), text);
     go_on
 }
