@@ -493,7 +493,7 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
 Send indholdet som almindelig tekst eller via sikker mail.\r\n\
 550-5.7.1 Rejected: part of the message could not be checked for CPR numbers (message larger than 2000 bytes). \
 Send the content unencrypted and unpacked, or use secure mail.\r\n\
-550 5.7.1 Reference/reference: Q9 - oplys den til IT-support / quote it to IT support"
+550 5.7.1 Indhold kunne ikke kontrolleres / Content could not be checked - ref Q9"
         );
     }
 

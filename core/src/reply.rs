@@ -408,8 +408,10 @@ fn t(code: &str, lines: &[&str]) -> ReplyTemplate {
         .expect("built-in reply is valid")
 }
 
-const REF_LINE: &str =
-    "Reference/reference: {ref} - oplys den til IT-support / quote it to IT support";
+// The last line of every reply says in short, in both languages, what is
+// wrong, and carries the reference: mutt and neomutt show only the last
+// line of a multi-line reply, so that line alone must tell the sender what
+// to fix and what to quote to IT support.
 
 impl Default for ReplyTexts {
     fn default() -> Self {
@@ -417,37 +419,37 @@ impl Default for ReplyTexts {
             cpr_header: t("550 5.7.1", &[
             "Afvist: emnefeltet eller et filnavn indeholder et CPR-nummer. Fjern nummeret fra emne og filnavne og send igen.",
             "Rejected: the subject or a file name contains a Danish CPR number. Remove the number from the subject and file names and send again.",
-            REF_LINE,
+            "CPR-nummer i emne eller filnavn / CPR number in subject or file name - ref {ref}",
             ]),
             cpr_body: t("550 5.7.1", &[
             "Afvist: mailen indeholder et CPR-nummer, og {recipients} er ikke en sikker modtager. Brug sikker mail eller fjern CPR-nummeret.",
             "Rejected: the message contains a Danish CPR number and {recipients} is not a secure destination. Use secure mail or remove the number.",
-            REF_LINE,
+            "CPR-nummer til usikker modtager / CPR number to insecure recipient - ref {ref}",
             ]),
             lookalike: t("550 5.1.2", &[
             "Afvist: domaenet {domain} ligner {suggestion}. Mente du {suggestion}? Ret adressen og send igen.",
             "Rejected: the domain {domain} looks like {suggestion}. Did you mean {suggestion}? Correct the address and send again.",
-            REF_LINE,
+            "Mente du {suggestion}? / Did you mean {suggestion}? - ref {ref}",
             ]),
             retired: t("550 5.1.6", &[
             "Afvist: postkassen {address} er nedlagt. Skriv i stedet til {new_address}.",
             "Rejected: the mailbox {address} has been retired. Write to {new_address} instead.",
-            REF_LINE,
+            "Postkassen er nedlagt, skriv til {new_address} / Mailbox retired, write to {new_address} - ref {ref}",
             ]),
             retired_no_forward: t("550 5.1.6", &[
             "Afvist: postkassen {address} er nedlagt og har ingen ny adresse. Find den rette modtager og send igen.",
             "Rejected: the mailbox {address} has been retired and has no forwarding address. Find the right recipient and send again.",
-            REF_LINE,
+            "Postkassen er nedlagt / Mailbox retired - ref {ref}",
             ]),
             unscannable: t("550 5.7.1", &[
             "Afvist: en del af mailen kunne ikke kontrolleres for CPR-numre ({reason}). Send indholdet som almindelig tekst eller via sikker mail.",
             "Rejected: part of the message could not be checked for CPR numbers ({reason}). Send the content unencrypted and unpacked, or use secure mail.",
-            REF_LINE,
+            "Indhold kunne ikke kontrolleres / Content could not be checked - ref {ref}",
             ]),
             tempfail: t("451 4.7.1", &[
             "Midlertidig fejl i mailfilteret. Din mailserver proever automatisk igen.",
             "Temporary failure in the mail filter. Your mail server will retry automatically.",
-            REF_LINE,
+            "Midlertidig fejl, proeves igen / Temporary failure, will be retried - ref {ref}",
             ]),
         }
     }
@@ -514,12 +516,48 @@ mod tests {
         let wire = r.to_string();
         assert!(wire.starts_with("550-5.7.1 Afvist"), "{wire}");
         assert!(
-            wire.contains("\r\n550 5.7.1 Reference/reference: 4F1A2B3C"),
+            wire.ends_with(
+                "\r\n550 5.7.1 CPR-nummer i emne eller filnavn / CPR number in subject or file name - ref 4F1A2B3C"
+            ),
             "{wire}"
         );
         for name in RULES {
             let kind = ReplyKind::from_key(name).expect("every key has a kind");
             assert_eq!(kind.key(), *name);
+        }
+    }
+
+    #[test]
+    fn the_last_line_alone_tells_what_is_wrong() {
+        let vars = [
+            ("ref", "4F1A2B3C"),
+            ("domain", "fred.dk"),
+            ("suggestion", "fredericia.dk"),
+            ("address", "gammel@nyborg.dk"),
+            ("new_address", "ny@nyborg.dk"),
+            ("reason", "encrypted"),
+        ];
+        let texts = ReplyTexts::default();
+        for kind in ReplyKind::ALL {
+            let reason = match kind {
+                ReplyKind::CprHeader => "CPR number in subject or file name",
+                ReplyKind::CprBody => "CPR number to insecure recipient",
+                ReplyKind::Lookalike => "Did you mean fredericia.dk?",
+                ReplyKind::Retired => "write to ny@nyborg.dk",
+                ReplyKind::RetiredNoForward => "Mailbox retired",
+                ReplyKind::Unscannable => "Content could not be checked",
+                ReplyKind::Tempfail => "Temporary failure",
+            };
+            let reply = texts
+                .get(kind)
+                .render_with_recipients(&vars, &["b@gmail.com"]);
+            let last = reply.lines.last().expect("reply has lines");
+            let (danish, english) = last.split_once(" / ").expect("both languages");
+            assert!(
+                !danish.is_empty() && english.contains(reason),
+                "{kind:?}: {last}"
+            );
+            assert!(last.ends_with(" - ref 4F1A2B3C"), "{kind:?}: {last}");
         }
     }
 
