@@ -123,6 +123,12 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, image: &[u8], kind: ImageKind, location: &
         }
         return;
     };
+    // Never past the extraction deadline either: the provider stops there.
+    let time_left = time_left.min(ctx.time_left());
+    if time_left.is_zero() {
+        ctx.expired(location);
+        return;
+    }
     let started = Instant::now();
     let result = provider.read(image, kind, time_left);
     let spend = ctx.ocr_spend();

@@ -85,6 +85,11 @@ impl<'t> Ctx<'t> {
         self.image_text
     }
 
+    /// Time until the extraction deadline.
+    pub fn time_left(&self) -> std::time::Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
     /// What OCR has cost this message so far.
     pub fn ocr_spend(&mut self) -> &mut OcrSpend {
         &mut self.ocr
