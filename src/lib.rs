@@ -20,4 +20,5 @@ pub mod report;
 pub mod scan;
 pub mod settings;
 
-pub use milter::{run, run_reloading, Shared};
+pub use milter::{run, Shared};
+pub use reload::run_reloading;

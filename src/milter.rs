@@ -8,7 +8,6 @@ use crate::admission::{Admission, AdmissionSettings, AdmittedListener, PeerIdent
 use crate::audit;
 use crate::buffer::{Budget, MessageBuffer};
 use crate::metrics;
-use crate::reload::Reloads;
 use crate::settings::{
     DaemonSettings, ListenAddr, Loaded, LogDestination, DEFAULT_MAX_BUFFERED_BYTES,
 };
@@ -443,22 +442,4 @@ where
     };
     let listener = AdmittedListener::new(listener, shared.admission.clone());
     indymilter::run(listener, callbacks(shared), config, shutdown).await
-}
-
-/// As [`run`], reloading the configuration on each request from `reloads`.
-/// Reloads run beside the milter, so shutdown never waits for one.
-pub async fn run_reloading<L>(
-    listener: L,
-    shared: Arc<Shared>,
-    reloads: Reloads,
-    shutdown: impl Future,
-) -> std::io::Result<()>
-where
-    L: Listener,
-    L::Io: PeerIdentity,
-{
-    let reloader = tokio::spawn(reloads.serve(shared.clone()));
-    let result = run(listener, shared, shutdown).await;
-    reloader.abort();
-    result
 }

@@ -14,6 +14,25 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Serves milter connections as [`crate::run`] does, reloading the
+/// configuration on each request from `reloads`. Reloads run beside the
+/// milter, so shutdown never waits for one.
+pub async fn run_reloading<L>(
+    listener: L,
+    shared: Arc<Shared>,
+    reloads: Reloads,
+    shutdown: impl std::future::Future,
+) -> std::io::Result<()>
+where
+    L: indymilter::Listener,
+    L::Io: crate::admission::PeerIdentity,
+{
+    let reloader = tokio::spawn(reloads.serve(shared.clone()));
+    let result = crate::milter::run(listener, shared, shutdown).await;
+    reloader.abort();
+    result
+}
+
 /// How long one reload may take before it is given up.
 pub const RELOAD_DEADLINE: Duration = Duration::from_secs(30);
 

@@ -37,13 +37,15 @@ fn message(subject: &str) -> Vec<u8> {
 fn reference(reply: &Reply) -> String {
     let last = reply.lines.last().expect("reply has lines");
     let (_, rest) = last
-        .split_once("Reference/reference: ")
+        .rsplit_once(" - ref ")
         .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
     rest.split_whitespace().next().unwrap_or("").to_string()
 }
 
-fn ref_line(reference: &str) -> String {
-    format!("Reference/reference: {reference} - oplys den til IT-support / quote it to IT support")
+/// The last line of a reply: the reason in short, both languages, and the
+/// reference (a client that shows only the last line still says it all).
+fn last_line(summary: &str, reference: &str) -> String {
+    format!("{summary} - ref {reference}")
 }
 
 fn assert_no_cpr_digits(what: &str, text: &str) {
@@ -138,7 +140,13 @@ fn compose_stack_polices_mail_end_to_end() {
             "550-5.7.1 Rejected: the subject or a file name contains a Danish CPR number. \
              Remove the number from the subject and file names and send again."
                 .to_string(),
-            format!("550 5.7.1 {}", ref_line(&qid)),
+            format!(
+                "550 5.7.1 {}",
+                last_line(
+                    "CPR-nummer i emne eller filnavn / CPR number in subject or file name",
+                    &qid
+                )
+            ),
         ]
         .join("\r\n"),
         "{}",
@@ -159,7 +167,7 @@ fn compose_stack_polices_mail_end_to_end() {
              550-5.1.2 Rejected: the domain fred.dk looks like fredericia.dk. Did you mean \
              fredericia.dk? Correct the address and send again.\r\n\
              550 5.1.2 {}",
-            ref_line(&r)
+            last_line("Mente du fredericia.dk? / Did you mean fredericia.dk?", &r)
         ),
         "{}",
         out.transcript

@@ -81,7 +81,7 @@ fn reject_text(s: &Status) -> String {
 
 const SUBJECT_REPLY: &str = "550-5.7.1 Afvist: emnefeltet eller et filnavn indeholder et CPR-nummer. Fjern nummeret fra emne og filnavne og send igen.\r\n\
 550-5.7.1 Rejected: the subject or a file name contains a Danish CPR number. Remove the number from the subject and file names and send again.\r\n\
-550 5.7.1 Reference/reference: 4F1A2B3C - oplys den til IT-support / quote it to IT support";
+550 5.7.1 CPR-nummer i emne eller filnavn / CPR number in subject or file name - ref 4F1A2B3C";
 
 #[tokio::test]
 async fn clean_mail_is_accepted() {
@@ -297,7 +297,7 @@ async fn rcpt_reject_before_a_queue_id_quotes_the_milters_own_reference() {
     let text = reject_text(&conn.rcpt(["<nedlagt@nyborg.dk>"]).await.unwrap());
     let last = text.lines().last().unwrap();
     assert!(
-        last.starts_with("550 5.1.6 Reference/reference: M"),
+        last.starts_with("550 5.1.6 Postkassen er nedlagt / Mailbox retired - ref M"),
         "{text}"
     );
     assert!(!text.contains("NOQUEUE"), "{text}");

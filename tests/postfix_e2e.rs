@@ -77,7 +77,7 @@ fn base64_body_message(subject: &str, body: &str) -> Vec<u8> {
 fn reference(reply: &Reply) -> String {
     let last = reply.lines.last().expect("reply has lines");
     let (_, rest) = last
-        .split_once("Reference/reference: ")
+        .rsplit_once(" - ref ")
         .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
     let id = rest.split_whitespace().next().unwrap_or("").to_string();
     assert!(
@@ -95,8 +95,8 @@ fn expected_subject_reply(queue_id: &str) -> String {
         "550-5.7.1 Rejected: the subject or a file name contains a Danish CPR number. \
          Remove the number from the subject and file names and send again.",
         &format!(
-            "550 5.7.1 Reference/reference: {queue_id} - oplys den til IT-support / \
-             quote it to IT support"
+            "550 5.7.1 CPR-nummer i emne eller filnavn / CPR number in subject or file name \
+             - ref {queue_id}"
         ),
     ]
     .join("\r\n")

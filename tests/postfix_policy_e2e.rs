@@ -110,7 +110,7 @@ fn header(message: &[u8], name: &str) -> Option<String> {
 fn reference(reply: &Reply) -> String {
     let last = reply.lines.last().expect("reply has lines");
     let (_, rest) = last
-        .split_once("Reference/reference: ")
+        .rsplit_once(" - ref ")
         .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
     rest.split_whitespace().next().unwrap_or("").to_string()
 }
@@ -129,8 +129,10 @@ fn multiline(status: &str, lines: &[String]) -> String {
         .join("\r\n")
 }
 
-fn ref_line(reference: &str) -> String {
-    format!("Reference/reference: {reference} - oplys den til IT-support / quote it to IT support")
+/// The last line of a reply: the reason in short, both languages, and the
+/// reference (a client that shows only the last line still says it all).
+fn last_line(summary: &str, reference: &str) -> String {
+    format!("{summary} - ref {reference}")
 }
 
 /// The built-in lookalike reply (docs/design.md, "Replies") for `domain`.
@@ -146,7 +148,10 @@ fn lookalike_reply(domain: &str, suggestion: &str, reference: &str) -> String {
                 "Rejected: the domain {domain} looks like {suggestion}. Did you mean \
                  {suggestion}? Correct the address and send again."
             ),
-            ref_line(reference),
+            last_line(
+                &format!("Mente du {suggestion}? / Did you mean {suggestion}?"),
+                reference,
+            ),
         ],
     )
 }
@@ -160,7 +165,13 @@ fn retired_reply(address: &str, new_address: &str, reference: &str) -> String {
             format!(
                 "Rejected: the mailbox {address} has been retired. Write to {new_address} instead."
             ),
-            ref_line(reference),
+            last_line(
+                &format!(
+                    "Postkassen er nedlagt, skriv til {new_address} / \
+                     Mailbox retired, write to {new_address}"
+                ),
+                reference,
+            ),
         ],
     )
 }
@@ -178,7 +189,7 @@ fn retired_no_forward_reply(address: &str, reference: &str) -> String {
                 "Rejected: the mailbox {address} has been retired and has no forwarding \
                  address. Find the right recipient and send again."
             ),
-            ref_line(reference),
+            last_line("Postkassen er nedlagt / Mailbox retired", reference),
         ],
     )
 }
@@ -722,10 +733,7 @@ fn local_submission_is_policed_at_end_of_message() {
             reject.contains(&format!("from=<{}> to=<{rcpt}>", sender())),
             "{reject}"
         );
-        assert!(
-            reject.contains(&format!("Reference/reference: {qid} ")),
-            "{reject}"
-        );
+        assert!(reject.contains(&format!(" - ref {qid}")), "{reject}");
         let bounced = format!("{qid}: to=<{rcpt}>, relay=none,");
         let log = st.postfix.wait_maillog(&bounced, LOG_WAIT);
         let line = log.lines().find(|l| l.contains(&bounced)).expect("waited");

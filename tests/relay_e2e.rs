@@ -63,7 +63,7 @@ fn internal_server(gateway_port: u16, extra: &[(&str, &str)]) -> Postfix {
 /// The reference (B's queue id) from the text of a reply wherever it
 /// appears, e.g. inside a bounce.
 fn reference_in(text: &str) -> Option<String> {
-    let (_, rest) = text.split_once("Reference/reference: ")?;
+    let (_, rest) = text.split_once(" - ref ")?;
     Some(rest.split_whitespace().next()?.to_string())
 }
 
@@ -133,7 +133,7 @@ fn gateway_reject_reaches_the_sender_as_a_bounce_with_text_and_reference() {
          Fjern nummeret fra emne og filnavne og send igen.",
         "550-5.7.1 Rejected: the subject or a file name contains a Danish CPR number. \
          Remove the number from the subject and file names and send again.",
-        "550 5.7.1 Reference/reference: ",
+        "550 5.7.1 CPR-nummer i emne eller filnavn / CPR number in subject or file name - ref ",
         "(in reply to end of DATA command)",
         "Status: 5.7.1",
     ] {

@@ -138,13 +138,15 @@ fn assert_sendmail_queue_id(id: &str) {
 fn reference(reply: &Reply) -> String {
     let last = reply.lines.last().expect("reply has lines");
     let (_, rest) = last
-        .split_once("Reference/reference: ")
+        .rsplit_once(" - ref ")
         .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
     rest.split_whitespace().next().unwrap_or("").to_string()
 }
 
-fn ref_line(reference: &str) -> String {
-    format!("Reference/reference: {reference} - oplys den til IT-support / quote it to IT support")
+/// The last line of a reply: the reason in short, both languages, and the
+/// reference (a client that shows only the last line still says it all).
+fn last_line(summary: &str, reference: &str) -> String {
+    format!("{summary} - ref {reference}")
 }
 
 /// The built-in reply for a CPR number in the Subject, as Sendmail shows it.
@@ -156,7 +158,13 @@ fn subject_reply(reference: &str) -> String {
         "550-5.7.1 Rejected: the subject or a file name contains a Danish CPR number. \
          Remove the number from the subject and file names and send again."
             .to_string(),
-        format!("550 5.7.1 {}", ref_line(reference)),
+        format!(
+            "550 5.7.1 {}",
+            last_line(
+                "CPR-nummer i emne eller filnavn / CPR number in subject or file name",
+                reference
+            )
+        ),
     ]
     .join("\r\n")
 }
@@ -451,7 +459,10 @@ fn lookalike_and_retired_recipients_are_refused_while_the_good_one_gets_the_mail
                 "Rejected: the domain fred.dk looks like fredericia.dk. Did you mean \
                  fredericia.dk? Correct the address and send again."
                     .into(),
-                ref_line(&qid),
+                last_line(
+                    "Mente du fredericia.dk? / Did you mean fredericia.dk?",
+                    &qid
+                ),
             ]
         ),
         "{}",
@@ -470,7 +481,13 @@ fn lookalike_and_retired_recipients_are_refused_while_the_good_one_gets_the_mail
                 format!(
                     "Rejected: the mailbox {retired} has been retired. Write to {new_address} instead."
                 ),
-                ref_line(&qid),
+                last_line(
+                    &format!(
+                        "Postkassen er nedlagt, skriv til {new_address} / \
+                         Mailbox retired, write to {new_address}"
+                    ),
+                    &qid
+                ),
             ]
         ),
         "{}",

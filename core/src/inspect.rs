@@ -6,11 +6,11 @@ use crate::cpr::{Detector, DetectorSettings};
 use crate::envelope::Envelope;
 use crate::extract::{self, Cause};
 use crate::findings::CprTally;
+use crate::message::Message;
 use crate::policy::{Mode, Policy, UnscannablePolicy};
 use crate::recipients::LookalikeChecker;
 use crate::redact::{redact_digits, Redacted};
 use crate::reply::{Reply, ReplyKind};
-use crate::transaction::Message;
 use crate::verdict::{Action, Finding, RcptVerdict, Rule, TempfailCause, Verdict};
 
 /// Everything needed to judge mail under one configuration. Built once per
@@ -221,12 +221,13 @@ impl Inspector {
             // elsewhere in the message does not excuse it.
             if !insecure.is_empty() || env.recipients.is_empty() {
                 let (rule, findings, counts, total) = tally.into_body_decided();
-                let names = recipients_text(&insecure);
+                let names: Vec<String> = insecure.iter().map(|r| redact_digits(r)).collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let reply = self
                     .policy
                     .replies
                     .get(ReplyKind::CprBody)
-                    .render(&[("recipients", &redact_digits(&names)), ("ref", &reference)]);
+                    .render_with_recipients(&[("ref", &reference)], &names);
                 return self
                     .decided(Action::Reject, reply, rule, findings)
                     .counted(counts, total);
@@ -373,18 +374,6 @@ fn unscannable_finding(location: &str, reason: &str) -> Finding {
     }
 }
 
-/// `<a@x.dk>, <b@y.dk>` with at most five names, so the reply stays short.
-fn recipients_text(list: &[&String]) -> String {
-    if list.is_empty() {
-        return "(no recipients)".into();
-    }
-    let mut s: Vec<String> = list.iter().take(5).map(|r| format!("<{r}>")).collect();
-    if list.len() > 5 {
-        s.push(format!("and {} more", list.len() - 5));
-    }
-    s.join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,7 +479,7 @@ Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; bound
 Send indholdet som almindelig tekst eller via sikker mail.\r\n\
 550-5.7.1 Rejected: part of the message could not be checked for CPR numbers (message larger than 2000 bytes). \
 Send the content unencrypted and unpacked, or use secure mail.\r\n\
-550 5.7.1 Reference/reference: Q9 - oplys den til IT-support / quote it to IT support"
+550 5.7.1 Indhold kunne ikke kontrolleres / Content could not be checked - ref Q9"
         );
     }
 

@@ -4,8 +4,22 @@
 
 use std::fmt;
 
-/// Longest reply line Postfix accepts from a milter.
-pub const MAX_LINE: usize = 980;
+/// Longest reply line on the wire, code and CRLF included (RFC 5321,
+/// 4.5.3.1.5): longer lines are cut or refused by some clients and MTAs.
+pub const MAX_WIRE_LINE: usize = 512;
+
+/// Longest text of one line (after `550-5.7.1 `, before CRLF) for the
+/// usual three-part enhanced code; [`ReplyTemplate`] computes the exact
+/// budget for its own code.
+pub const MAX_LINE: usize = MAX_WIRE_LINE - "550-5.7.1 ".len() - 2;
+
+/// The text budget of one line under `xcode`.
+fn text_budget(xcode: &str) -> usize {
+    MAX_WIRE_LINE - 2 - (3 + 1 + xcode.len() + 1)
+}
+
+/// Recipients named in a reply line before "and N more".
+const MAX_NAMED_RECIPIENTS: usize = 5;
 
 /// A rendered reply, ready for the MTA.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +112,7 @@ impl ReplyTemplate {
             return Err("at least one text line is needed".into());
         }
         for line in &lines {
-            check_line(line)?;
+            check_line(line, text_budget(xcode))?;
             check_placeholders(line)?;
         }
         Ok(ReplyTemplate {
@@ -125,12 +139,29 @@ impl ReplyTemplate {
 
     /// Fills in placeholders. Values are made safe for the wire: non-ASCII
     /// and control characters become `?`, `%` is doubled; lines are cut at
-    /// the Postfix limit.
+    /// the wire limit.
     pub fn render(&self, vars: &[(&str, &str)]) -> Reply {
+        self.render_with_recipients(vars, &[])
+    }
+
+    /// As [`ReplyTemplate::render`], with `{recipients}` filled per line:
+    /// as many `<address>` as fit in the line (at most five), then "and N
+    /// more" in the line's own language (`og N flere` in a Danish line).
+    pub fn render_with_recipients(&self, vars: &[(&str, &str)], recipients: &[&str]) -> Reply {
+        let budget = text_budget(&self.xcode);
         let lines = self
             .lines
             .iter()
-            .map(|line| truncate_line(substitute(line, vars)))
+            .map(|line| {
+                let list = if line.contains("{recipients}") {
+                    recipient_list(line, vars, recipients, budget)
+                } else {
+                    String::new()
+                };
+                let mut all: Vec<(&str, &str)> = vars.to_vec();
+                all.push(("recipients", &list));
+                truncate_line(substitute(line, &all), budget)
+            })
             .collect();
         Reply {
             code: self.code.clone(),
@@ -167,7 +198,7 @@ fn substitute(line: &str, vars: &[(&str, &str)]) -> String {
     out
 }
 
-fn check_line(line: &str) -> Result<(), String> {
+fn check_line(line: &str, budget: usize) -> Result<(), String> {
     if !line.is_ascii() {
         return Err(format!(
             "reply text must be ASCII (write ae/oe/aa for æ/ø/å): {line:?}"
@@ -176,9 +207,9 @@ fn check_line(line: &str) -> Result<(), String> {
     if line.bytes().any(|c| c.is_ascii_control()) {
         return Err("reply text must not contain control characters or line breaks; use one list item per line".into());
     }
-    if line.len() > MAX_LINE {
+    if line.len() > budget {
         return Err(format!(
-            "reply line is {} characters, the limit is {MAX_LINE}",
+            "reply line is {} characters, the limit is {budget} (a reply line is at most {MAX_WIRE_LINE} octets with its code)",
             line.len()
         ));
     }
@@ -227,9 +258,61 @@ fn wire_safe(v: &str) -> String {
         .replace('%', "%%")
 }
 
-fn truncate_line(mut s: String) -> String {
-    if s.len() > MAX_LINE {
-        let mut cut = MAX_LINE - 3;
+/// Whether a template line is the Danish one (the built-in texts and the
+/// documented overrides start Danish lines with "Afvist" or "Midlertidig").
+fn is_danish(line: &str) -> bool {
+    ["Afvist", "Midlertidig", " ikke ", " og ", " er "]
+        .iter()
+        .any(|w| line.contains(w))
+}
+
+/// The recipients for one line: named while they fit beside the rest of the
+/// line, then counted.
+fn recipient_list(line: &str, vars: &[(&str, &str)], recipients: &[&str], budget: usize) -> String {
+    if recipients.is_empty() {
+        return if is_danish(line) {
+            "(ingen modtagere)".into()
+        } else {
+            "(no recipients)".into()
+        };
+    }
+    let mut rest: Vec<(&str, &str)> = vars.to_vec();
+    rest.push(("recipients", ""));
+    let fixed = substitute(line, &rest).len();
+    let more = |n: usize| {
+        if is_danish(line) {
+            format!("og {n} flere")
+        } else {
+            format!("and {n} more")
+        }
+    };
+    let mut named: Vec<String> = Vec::new();
+    for (i, r) in recipients.iter().enumerate() {
+        let name = format!("<{}>", wire_safe(r));
+        let left = recipients.len() - i - 1;
+        let tail = if left > 0 { more(left).len() + 2 } else { 0 };
+        let len: usize = named.iter().map(|n| n.len() + 2).sum::<usize>() + name.len();
+        if i >= MAX_NAMED_RECIPIENTS || fixed + len + tail > budget {
+            let unnamed = recipients.len() - i;
+            if named.is_empty() {
+                return if is_danish(line) {
+                    format!("{unnamed} modtagere")
+                } else {
+                    format!("{unnamed} recipients")
+                };
+            }
+            named.push(more(unnamed));
+            break;
+        }
+        named.push(name);
+    }
+    // Already wire-safe: undo the doubling substitute() will apply again.
+    named.join(", ").replace("%%", "%")
+}
+
+fn truncate_line(mut s: String, budget: usize) -> String {
+    if s.len() > budget {
+        let mut cut = budget - 3;
         // Do not split a doubled %.
         while s.as_bytes()[..cut]
             .iter()
@@ -325,8 +408,10 @@ fn t(code: &str, lines: &[&str]) -> ReplyTemplate {
         .expect("built-in reply is valid")
 }
 
-const REF_LINE: &str =
-    "Reference/reference: {ref} - oplys den til IT-support / quote it to IT support";
+// The last line of every reply says in short, in both languages, what is
+// wrong, and carries the reference: mutt and neomutt show only the last
+// line of a multi-line reply, so that line alone must tell the sender what
+// to fix and what to quote to IT support.
 
 impl Default for ReplyTexts {
     fn default() -> Self {
@@ -334,37 +419,37 @@ impl Default for ReplyTexts {
             cpr_header: t("550 5.7.1", &[
             "Afvist: emnefeltet eller et filnavn indeholder et CPR-nummer. Fjern nummeret fra emne og filnavne og send igen.",
             "Rejected: the subject or a file name contains a Danish CPR number. Remove the number from the subject and file names and send again.",
-            REF_LINE,
+            "CPR-nummer i emne eller filnavn / CPR number in subject or file name - ref {ref}",
             ]),
             cpr_body: t("550 5.7.1", &[
             "Afvist: mailen indeholder et CPR-nummer, og {recipients} er ikke en sikker modtager. Brug sikker mail eller fjern CPR-nummeret.",
             "Rejected: the message contains a Danish CPR number and {recipients} is not a secure destination. Use secure mail or remove the number.",
-            REF_LINE,
+            "CPR-nummer til usikker modtager / CPR number to insecure recipient - ref {ref}",
             ]),
             lookalike: t("550 5.1.2", &[
             "Afvist: domaenet {domain} ligner {suggestion}. Mente du {suggestion}? Ret adressen og send igen.",
             "Rejected: the domain {domain} looks like {suggestion}. Did you mean {suggestion}? Correct the address and send again.",
-            REF_LINE,
+            "Mente du {suggestion}? / Did you mean {suggestion}? - ref {ref}",
             ]),
             retired: t("550 5.1.6", &[
             "Afvist: postkassen {address} er nedlagt. Skriv i stedet til {new_address}.",
             "Rejected: the mailbox {address} has been retired. Write to {new_address} instead.",
-            REF_LINE,
+            "Postkassen er nedlagt, skriv til {new_address} / Mailbox retired, write to {new_address} - ref {ref}",
             ]),
             retired_no_forward: t("550 5.1.6", &[
             "Afvist: postkassen {address} er nedlagt og har ingen ny adresse. Find den rette modtager og send igen.",
             "Rejected: the mailbox {address} has been retired and has no forwarding address. Find the right recipient and send again.",
-            REF_LINE,
+            "Postkassen er nedlagt / Mailbox retired - ref {ref}",
             ]),
             unscannable: t("550 5.7.1", &[
             "Afvist: en del af mailen kunne ikke kontrolleres for CPR-numre ({reason}). Send indholdet som almindelig tekst eller via sikker mail.",
             "Rejected: part of the message could not be checked for CPR numbers ({reason}). Send the content unencrypted and unpacked, or use secure mail.",
-            REF_LINE,
+            "Indhold kunne ikke kontrolleres / Content could not be checked - ref {ref}",
             ]),
             tempfail: t("451 4.7.1", &[
             "Midlertidig fejl i mailfilteret. Din mailserver proever automatisk igen.",
             "Temporary failure in the mail filter. Your mail server will retry automatically.",
-            REF_LINE,
+            "Midlertidig fejl, proeves igen / Temporary failure, will be retried - ref {ref}",
             ]),
         }
     }
@@ -431,12 +516,48 @@ mod tests {
         let wire = r.to_string();
         assert!(wire.starts_with("550-5.7.1 Afvist"), "{wire}");
         assert!(
-            wire.contains("\r\n550 5.7.1 Reference/reference: 4F1A2B3C"),
+            wire.ends_with(
+                "\r\n550 5.7.1 CPR-nummer i emne eller filnavn / CPR number in subject or file name - ref 4F1A2B3C"
+            ),
             "{wire}"
         );
         for name in RULES {
             let kind = ReplyKind::from_key(name).expect("every key has a kind");
             assert_eq!(kind.key(), *name);
+        }
+    }
+
+    #[test]
+    fn the_last_line_alone_tells_what_is_wrong() {
+        let vars = [
+            ("ref", "4F1A2B3C"),
+            ("domain", "fred.dk"),
+            ("suggestion", "fredericia.dk"),
+            ("address", "gammel@nyborg.dk"),
+            ("new_address", "ny@nyborg.dk"),
+            ("reason", "encrypted"),
+        ];
+        let texts = ReplyTexts::default();
+        for kind in ReplyKind::ALL {
+            let reason = match kind {
+                ReplyKind::CprHeader => "CPR number in subject or file name",
+                ReplyKind::CprBody => "CPR number to insecure recipient",
+                ReplyKind::Lookalike => "Did you mean fredericia.dk?",
+                ReplyKind::Retired => "write to ny@nyborg.dk",
+                ReplyKind::RetiredNoForward => "Mailbox retired",
+                ReplyKind::Unscannable => "Content could not be checked",
+                ReplyKind::Tempfail => "Temporary failure",
+            };
+            let reply = texts
+                .get(kind)
+                .render_with_recipients(&vars, &["b@gmail.com"]);
+            let last = reply.lines.last().expect("reply has lines");
+            let (danish, english) = last.split_once(" / ").expect("both languages");
+            assert!(
+                !danish.is_empty() && english.contains(reason),
+                "{kind:?}: {last}"
+            );
+            assert!(last.ends_with(" - ref 4F1A2B3C"), "{kind:?}: {last}");
         }
     }
 
@@ -454,6 +575,9 @@ mod tests {
         assert!(ReplyTemplate::new("550 5.7.1", vec!["a\r\nb".into()]).is_err());
         assert!(ReplyTemplate::new("550 5.7.1", vec!["{cpr}".into()]).is_err());
         assert!(ReplyTemplate::new("550 5.7.1", vec!["x".repeat(981)]).is_err());
+        assert!(ReplyTemplate::new("550 5.7.1", vec!["x".repeat(MAX_LINE)]).is_ok());
+        let e = ReplyTemplate::new("550 5.7.1", vec!["x".repeat(MAX_LINE + 1)]).unwrap_err();
+        assert!(e.contains("512 octets"), "{e}");
     }
 
     #[test]
@@ -468,6 +592,12 @@ mod tests {
         );
         let long = "x".repeat(2000);
         assert_eq!(tpl.render(&[("address", &long)]).lines[0].len(), MAX_LINE);
+        let wire = tpl.render(&[("address", &long)]).to_string();
+        assert_eq!(
+            wire.len() + 2,
+            MAX_WIRE_LINE,
+            "the line with its code and CRLF"
+        );
     }
 
     #[test]
@@ -491,5 +621,46 @@ mod tests {
                 ReplyTemplate::new("554 5.7.1", vec!["x".into()]).unwrap()
             )
             .is_err());
+    }
+
+    #[test]
+    fn eight_long_recipients_fit_every_line_in_its_own_language() {
+        let names: Vec<String> = (0..8)
+            .map(|i| format!("{}{i}@{}.example.com", "m".repeat(32), "d".repeat(14)))
+            .collect();
+        assert!(names.iter().all(|n| n.len() == 60));
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let r = ReplyTexts::default()
+            .get(ReplyKind::CprBody)
+            .render_with_recipients(&[("ref", "4F1A2B3C")], &names);
+        let wire = r.to_string();
+        for line in wire.split("\r\n") {
+            assert!(
+                line.len() + 2 <= MAX_WIRE_LINE,
+                "{} octets: {line}",
+                line.len() + 2
+            );
+        }
+        assert!(
+            r.lines[0].contains("flere") && !r.lines[0].contains(" more"),
+            "{wire}"
+        );
+        assert!(
+            r.lines[1].contains(" more") && !r.lines[1].contains("flere"),
+            "{wire}"
+        );
+        assert!(r.lines[1].contains(&format!("<{}>", names[0])), "{wire}");
+    }
+
+    #[test]
+    fn a_few_recipients_are_all_named() {
+        let r = ReplyTexts::default()
+            .get(ReplyKind::CprBody)
+            .render_with_recipients(&[("ref", "Q1")], &["a@x.dk", "b%c@y.dk"]);
+        assert!(
+            r.lines[1].contains("and <a@x.dk>, <b%%c@y.dk> is not"),
+            "{:?}",
+            r.lines
+        );
     }
 }

@@ -10,46 +10,8 @@ use std::sync::Arc;
 
 use crate::envelope::{bare_address, Envelope};
 use crate::inspect::Inspector;
+use crate::message::Message;
 use crate::verdict::{Action, RcptVerdict, TempfailCause, Verdict};
-
-/// The message as the milter received it. The daemon stops buffering at the
-/// size limit; a value made with [`Message::truncated`] says so, and the
-/// inspection then reads the headers only (a number there is still
-/// rejected) and reports the size limit.
-#[derive(Clone, Copy, Debug)]
-pub struct Message<'a> {
-    bytes: &'a [u8],
-    truncated: bool,
-}
-
-impl<'a> Message<'a> {
-    /// A message received whole (it may still be larger than the limit,
-    /// e.g. a file given to `scan`).
-    pub fn whole(bytes: &'a [u8]) -> Self {
-        Message {
-            bytes,
-            truncated: false,
-        }
-    }
-
-    /// The first bytes of a message whose rest was not kept.
-    pub fn truncated(prefix: &'a [u8]) -> Self {
-        Message {
-            bytes: prefix,
-            truncated: true,
-        }
-    }
-
-    /// The bytes that were kept.
-    pub fn bytes(&self) -> &'a [u8] {
-        self.bytes
-    }
-
-    /// Whether bytes were dropped past the size limit.
-    pub fn is_truncated(&self) -> bool {
-        self.truncated
-    }
-}
 
 /// What MAIL decides: only outgoing mail is policed.
 #[derive(Debug)]
@@ -244,5 +206,48 @@ mod tests {
         let v = tx.tempfail(TempfailCause::Timeout);
         assert_eq!(v.action, Action::Tempfail);
         assert!(v.reply.unwrap().to_string().contains("4F1A2B3C"));
+    }
+
+    #[test]
+    fn every_reply_line_fits_512_octets_with_eight_long_recipients() {
+        let long = |i: usize| format!("{}{i}@{}.example.com", "m".repeat(32), "d".repeat(14));
+        let cfg = crate::config::parse(
+            &format!(
+                "organisation:\n  domains: [nyborg.dk]\n  networks: [10.0.0.0/8]\nrecipients:\n  retired:\n    {}: {}\nlimits:\n  max_message_bytes: 100\n  unscannable: reject\n",
+                long(9),
+                long(10)
+            ),
+            "t",
+        )
+        .unwrap();
+        let inspector = Arc::new(Inspector::new(cfg, None));
+        let Begin::Policed(mut tx) = Transaction::begin(inspector, outgoing()) else {
+            panic!("outgoing mail is policed");
+        };
+        let mut replies = Vec::new();
+        for i in 0..8 {
+            assert_eq!(tx.recipient(&long(i)).action, Action::Accept);
+        }
+        replies.extend(tx.recipient(&long(9)).reply);
+        let lookalike = format!("{}@nyb0rg.dk", "l".repeat(50));
+        replies.extend(tx.recipient(&lookalike).reply);
+        replies.extend(
+            tx.finish(Message::whole(b"Subject: CPR 241085-1337\r\n\r\nx"))
+                .reply,
+        );
+        let body = format!(
+            "Subject: Sag\r\n\r\nCPR: 241085-1337 {}\r\n",
+            "x".repeat(200)
+        );
+        let small = tx.finish(Message::whole(b"Subject: Sag\r\n\r\nCPR: 241085-1337\r\n"));
+        replies.extend(small.reply);
+        replies.extend(tx.finish(Message::whole(body.as_bytes())).reply);
+        replies.extend(tx.tempfail(TempfailCause::Timeout).reply);
+        assert_eq!(replies.len(), 6, "{replies:?}");
+        for r in &replies {
+            for line in r.to_string().split("\r\n") {
+                assert!(line.len() + 2 <= 512, "{} octets: {line}", line.len() + 2);
+            }
+        }
     }
 }

@@ -130,6 +130,10 @@ pub const DEFAULT_NEGATIVE_KEYWORDS: &[&str] = &[
     "card",
 ];
 
+/// Valid candidates one pass keeps for judging; a part with more is read
+/// twice instead of holding them all.
+pub const KEPT_CANDIDATES: usize = 256;
+
 /// Everything the detector needs to know, fixed for its lifetime.
 #[derive(Clone)]
 pub struct DetectorSettings {
@@ -242,9 +246,10 @@ impl Detector {
     }
 
     /// Calls `found` with each MEDIUM and HIGH finding in `text`, in text
-    /// order, holding none of them: memory stays the same however many
-    /// numbers a text holds. Two passes over the candidates when any
-    /// validates: the density rule needs the counts of the whole part first.
+    /// order, holding at most [`KEPT_CANDIDATES`] of them: memory stays
+    /// bounded however many numbers a text holds. The density rule needs
+    /// the counts of the whole part before any number is judged, so a part
+    /// with more valid candidates than that is read a second time.
     pub fn find_each(&self, text: &str, mut found: impl FnMut(CprHit)) {
         let today = if self.settings.follow_clock {
             Date::today()
@@ -253,16 +258,21 @@ impl Detector {
         };
         let mut total = 0usize;
         let mut plausible = 0usize;
-        let mut valid = 0usize;
+        let mut kept: Vec<(Candidate, Validated, bool)> = Vec::new();
+        let mut overflow = false;
         for c in in_text_order(text) {
             total += 1;
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
                 plausible += usize::from(v.mod11 || exempt);
-                valid += 1;
+                if kept.len() < KEPT_CANDIDATES {
+                    kept.push((c, v, exempt));
+                } else {
+                    overflow = true;
+                }
             }
         }
-        if valid == 0 {
+        if kept.is_empty() {
             return;
         }
         // "Validate" for the density rule means what a real CPR number does:
@@ -270,6 +280,15 @@ impl Detector {
         // numbers manage that about 0.6 % of the time, real CPR lists ~100 %.
         let dense = total >= self.settings.dense_min_candidates
             && plausible * 100 < total * self.settings.dense_valid_percent;
+        if !overflow {
+            for (c, v, exempt) in &kept {
+                if let Some(hit) = self.judge(text, c, *v, *exempt, dense) {
+                    found(hit);
+                }
+            }
+            return;
+        }
+        drop(kept);
         for c in in_text_order(text) {
             if let Some(v) = validate::validate(&c.digits, today) {
                 let exempt = self.settings.exempt_dates.contains(&v.birth);
