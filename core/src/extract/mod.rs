@@ -51,6 +51,7 @@ mod ooxml;
 mod pdf;
 mod ppt;
 mod rtf;
+mod sheet_places;
 mod sniff;
 mod summary;
 mod text;
