@@ -76,6 +76,9 @@ fn finding_fields(line: &mut String, f: &Finding) {
     if let Some(fp) = &f.fingerprint {
         push(line, "fingerprint", fp);
     }
+    if let Some(c) = f.cause {
+        push(line, "cause", c.as_str());
+    }
     push(line, "reason", f.reason.as_str());
 }
 
@@ -150,6 +153,7 @@ mod tests {
                 confidence: Some(Confidence::High),
                 fingerprint: None,
                 reason: "mod11+hyphen".into(),
+                cause: None,
             }],
         };
         let env = Envelope {
@@ -199,6 +203,31 @@ cpr=2410XX-XXXX confidence=high reason=mod11+hyphen mode=enforce"
         );
         assert!(
             line.contains("rcpt=<2410XXXXXX@x.dk> client=cpr-2410XXXXXX.example[192.168.100.200]"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn unscannable_content_is_logged_with_its_cause() {
+        let f = Finding {
+            rule: Rule::ContentUnscannable,
+            location: "attachment:sag.zip".into(),
+            offset: None,
+            masked: None,
+            confidence: None,
+            fingerprint: None,
+            reason: "encrypted ZIP entry".into(),
+            cause: Some(cpr_milter_core::extract::Cause::Encrypted),
+        };
+        let env = Envelope {
+            queue_id: Some("4F1A2B3C".into()),
+            ..Default::default()
+        };
+        let line = eom_line(&env, &Verdict::accept(vec![f]), Mode::Enforce).expect("notable");
+        assert!(
+            line.contains(
+                " where=attachment:sag.zip cause=encrypted reason=\"encrypted ZIP entry\""
+            ),
             "{line}"
         );
     }

@@ -13,7 +13,7 @@ mod support;
 use std::time::Duration;
 use support::compose::{self, ComposeStack};
 use support::skip::skip_unavailable;
-use support::smtp::{send_mail, Outcome, Reply};
+use support::smtp::{last_line, send_mail, Outcome};
 
 /// A synthetic CPR number: 24 Oct 1985, passes mod-11.
 const CPR: &str = "241085-1337";
@@ -32,20 +32,6 @@ fn message(subject: &str) -> Vec<u8> {
          Hej\r\n"
     )
     .into_bytes()
-}
-
-fn reference(reply: &Reply) -> String {
-    let last = reply.lines.last().expect("reply has lines");
-    let (_, rest) = last
-        .rsplit_once(" - ref ")
-        .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
-    rest.split_whitespace().next().unwrap_or("").to_string()
-}
-
-/// The last line of a reply: the reason in short, both languages, and the
-/// reference (a client that shows only the last line still says it all).
-fn last_line(summary: &str, reference: &str) -> String {
-    format!("{summary} - ref {reference}")
 }
 
 fn assert_no_cpr_digits(what: &str, text: &str) {
@@ -130,7 +116,7 @@ fn compose_stack_polices_mail_end_to_end() {
         .message
         .as_ref()
         .unwrap_or_else(|| panic!("{}\n{}", out.transcript, ctx()));
-    let qid = reference(reply);
+    let qid = reply.reference();
     assert_eq!(
         reply.text(),
         [
@@ -158,7 +144,7 @@ fn compose_stack_polices_mail_end_to_end() {
     let out = send_mail(port, SENDER, &[lookalike, GOOD], &message("Sagen"));
     show("lookalike recipient", &out);
     let refused = &out.rcpts[0].1;
-    let r = reference(refused);
+    let r = refused.reference();
     assert_eq!(
         refused.text(),
         format!(

@@ -75,11 +75,7 @@ fn base64_body_message(subject: &str, body: &str) -> Vec<u8> {
 
 /// The queue id from the reference line of a cpr-milter reply.
 fn reference(reply: &Reply) -> String {
-    let last = reply.lines.last().expect("reply has lines");
-    let (_, rest) = last
-        .rsplit_once(" - ref ")
-        .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
-    let id = rest.split_whitespace().next().unwrap_or("").to_string();
+    let id = reply.reference();
     assert!(
         id.len() >= 6 && id.chars().all(|c| c.is_ascii_alphanumeric()),
         "reference {id:?} does not look like a Postfix queue id:\n{reply}"

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::milter::Milter;
 use support::postfix::{Options, Postfix};
-use support::smtp::{try_send_mail, Outcome, Reply};
+use support::smtp::{last_line, try_send_mail, Outcome, Reply};
 use support::stack::{inbox, sender, Stack};
 
 /// A synthetic CPR number: 24 Oct 1985, passes mod-11.
@@ -105,16 +105,6 @@ fn header(message: &[u8], name: &str) -> Option<String> {
         .map(|l| l[prefix.len()..].trim().to_string())
 }
 
-/// The reference (queue id or NOQUEUE) from the last line of a cpr-milter
-/// reply.
-fn reference(reply: &Reply) -> String {
-    let last = reply.lines.last().expect("reply has lines");
-    let (_, rest) = last
-        .rsplit_once(" - ref ")
-        .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
-    rest.split_whitespace().next().unwrap_or("").to_string()
-}
-
 /// `status` (e.g. "550 5.1.2") in front of each line, `-` on all but the last.
 fn multiline(status: &str, lines: &[String]) -> String {
     let (code, xcode) = status.split_once(' ').expect("code and enhanced code");
@@ -127,12 +117,6 @@ fn multiline(status: &str, lines: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\r\n")
-}
-
-/// The last line of a reply: the reason in short, both languages, and the
-/// reference (a client that shows only the last line still says it all).
-fn last_line(summary: &str, reference: &str) -> String {
-    format!("{summary} - ref {reference}")
 }
 
 /// The built-in lookalike reply (docs/design.md, "Replies") for `domain`.
@@ -199,7 +183,7 @@ fn retired_no_forward_reply(address: &str, reference: &str) -> String {
 /// the queue file then), and the milter quotes its own transaction reference
 /// (`M` + 11 hex digits), which its audit line carries as `ref=`.
 fn assert_reference_is(reply: &Reply, out: &Outcome, milter_log: &str) -> String {
-    let r = reference(reply);
+    let r = reply.reference();
     let qid = out.queued_as();
     let own = r.len() == 12 && r.starts_with('M') && r[1..].bytes().all(|b| b.is_ascii_hexdigit());
     assert!(
@@ -526,7 +510,7 @@ fn reload_under_traffic_loses_and_errors_nothing() {
                 let ok = rcpt == &retired
                     && out.rcpts.len() == 1
                     && reply.code == 550
-                    && reply.text() == retired_reply(&retired, &new_address, &reference(reply));
+                    && reply.text() == retired_reply(&retired, &new_address, &reply.reference());
                 if ok {
                     rejected += 1;
                 } else {
@@ -549,7 +533,7 @@ fn reload_under_traffic_loses_and_errors_nothing() {
     let reply = &after.rcpts[0].1;
     assert_eq!(
         reply.text(),
-        retired_reply(&retired, &new_address, &reference(reply)),
+        retired_reply(&retired, &new_address, &reply.reference()),
         "{}",
         after.transcript
     );
@@ -654,7 +638,7 @@ fn bad_config_on_reload_is_refused_and_old_rules_keep_serving() {
         let reply = &old.rcpts[0].1;
         assert_eq!(
             reply.text(),
-            retired_reply(&retired, &new_address, &reference(reply)),
+            retired_reply(&retired, &new_address, &reply.reference()),
             "{}",
             old.transcript
         );

@@ -14,7 +14,7 @@ mod support;
 use std::time::Duration;
 use support::milter::{Milter, ORG_DOMAIN};
 use support::sendmail::{self, Sendmail, AUTH_PASSWORD, AUTH_USER, INBOX_DOMAIN};
-use support::smtp::{send_mail, Client, Outcome, Reply};
+use support::smtp::{last_line, send_mail, Client, Outcome, Reply};
 
 /// A synthetic CPR number: 24 Oct 1985, passes mod-11.
 const CPR: &str = "241085-1337";
@@ -132,21 +132,6 @@ fn assert_sendmail_queue_id(id: &str) {
         id.len() == 14 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
         "{id:?} does not look like a Sendmail queue id"
     );
-}
-
-/// The reference from the last line of a cpr-milter reply.
-fn reference(reply: &Reply) -> String {
-    let last = reply.lines.last().expect("reply has lines");
-    let (_, rest) = last
-        .rsplit_once(" - ref ")
-        .unwrap_or_else(|| panic!("no reference in the last line of:\n{reply}"));
-    rest.split_whitespace().next().unwrap_or("").to_string()
-}
-
-/// The last line of a reply: the reason in short, both languages, and the
-/// reference (a client that shows only the last line still says it all).
-fn last_line(summary: &str, reference: &str) -> String {
-    format!("{summary} - ref {reference}")
 }
 
 /// The built-in reply for a CPR number in the Subject, as Sendmail shows it.
@@ -394,7 +379,7 @@ fn cpr_in_subject_is_rejected_with_the_exact_lines() {
         .as_ref()
         .unwrap_or_else(|| panic!("message never sent:\n{}\n{}", out.transcript, st.context()));
     eprintln!("client saw:\n{reply}\n");
-    let qid = reference(reply);
+    let qid = reply.reference();
     assert_sendmail_queue_id(&qid);
     assert_eq!(reply.text(), subject_reply(&qid), "{}", out.transcript);
 
@@ -446,7 +431,7 @@ fn lookalike_and_retired_recipients_are_refused_while_the_good_one_gets_the_mail
 
     let refused = &out.rcpts[0].1;
     assert_eq!(refused.code, 550, "{}", ctx());
-    assert_eq!(reference(refused), qid, "{}", ctx());
+    assert_eq!(refused.reference(), qid, "{}", ctx());
     assert_eq!(
         refused.text(),
         rcpt_reply(
@@ -559,7 +544,7 @@ fn authenticated_session_is_policed_and_audited_with_the_user() {
     eprintln!("client saw:\n{}\n", out.transcript);
     assert_eq!(auth.code, 235, "{}\n{}", out.transcript, st.context());
     let reply = out.message.as_ref().expect("sent");
-    let qid = reference(reply);
+    let qid = reply.reference();
     assert_eq!(reply.text(), subject_reply(&qid), "{}", out.transcript);
     let line = st.audit_line(&[&format!("{qid}: action=reject"), "rule=cpr.subject"]);
     eprintln!("audit line:\n{line}\n");

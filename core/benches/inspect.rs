@@ -2,7 +2,7 @@
 //! ~1.2 MB mail: text and HTML bodies, DOCX, XLSX and PDF attachments
 //! (fixtures/extract/bench-1mb.eml, made by fixtures/gen/make_fixtures.py).
 //!
-//! Run: CARGO_TARGET_DIR=/work/target-ext cargo bench -p cpr-milter-core --bench inspect
+//! Run: cargo bench -p cpr-milter-core --bench inspect
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};

@@ -93,6 +93,7 @@ impl CprTally {
             confidence: Some(hit.confidence),
             fingerprint: hit.fingerprint.clone(),
             reason: Redacted::new(&hit.reason),
+            cause: None,
         };
         let at = (self.sample.len() < FINDINGS_SAMPLE).then_some(self.sample.len());
         let kept = || Kept {

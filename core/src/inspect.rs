@@ -143,6 +143,7 @@ impl Inspector {
             confidence: None,
             fingerprint: None,
             reason: Redacted::new(&reason),
+            cause: None,
         };
         let (action, would) = self.apply_mode(Action::Reject);
         RcptVerdict {
@@ -204,11 +205,11 @@ impl Inspector {
         let mut unscannable: Vec<Finding> = extracted
             .unscannable
             .iter()
-            .map(|u| unscannable_finding(&u.location, &u.reason))
+            .map(|u| unscannable_finding(&u.location, &u.reason, u.cause))
             .collect();
         if oversized {
             let reason = format!("message larger than {} bytes", limits.max_message_bytes);
-            unscannable.insert(0, unscannable_finding("message", &reason));
+            unscannable.insert(0, unscannable_finding("message", &reason, Cause::Limit));
             causes.insert(0, Cause::Limit);
         }
 
@@ -293,6 +294,7 @@ impl Inspector {
             confidence: None,
             fingerprint: None,
             reason: Redacted::new(cause.reason()),
+            cause: None,
         };
         Verdict {
             action: Action::Tempfail,
@@ -376,7 +378,7 @@ fn strictness(action: UnscannablePolicy) -> u8 {
     }
 }
 
-fn unscannable_finding(location: &str, reason: &str) -> Finding {
+fn unscannable_finding(location: &str, reason: &str, cause: Cause) -> Finding {
     Finding {
         rule: Rule::ContentUnscannable,
         location: Redacted::new(location),
@@ -385,6 +387,7 @@ fn unscannable_finding(location: &str, reason: &str) -> Finding {
         confidence: None,
         fingerprint: None,
         reason: Redacted::new(reason),
+        cause: Some(cause),
     }
 }
 

@@ -171,6 +171,9 @@ pub struct Finding {
     pub fingerprint: Option<String>,
     /// Human-readable explanation (which rule fired, which keyword, which limit).
     pub reason: Redacted,
+    /// Why content could not be read, for `content.unscannable` findings: a
+    /// fixed word that counters and audit lines can carry as it is.
+    pub cause: Option<crate::extract::Cause>,
 }
 
 /// Decision for one RCPT command.

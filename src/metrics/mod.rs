@@ -4,7 +4,8 @@
 //! [`Metrics::rcpt`], [`Metrics::reload`], the in-flight guard); the optional
 //! listener ([`serve`]) renders them. Labels hold only values from fixed
 //! sets (stage, action, rule, cause), never an address, a subject or a
-//! number: free-text causes are reduced to letters and capped in number.
+//! number: an unscannable part is counted by its cause (encrypted, limit,
+//! broken, unsupported), never by its free-text reason.
 
 pub mod histogram;
 pub mod serve;
@@ -84,33 +85,6 @@ fn rule_label(rule: &str) -> String {
     }
 }
 
-/// A free-text cause reduced to lower-case words: digits, addresses,
-/// punctuation and anything quoted are dropped, so no label carries a
-/// number, a name or an address (`message larger than 67108864 bytes` →
-/// `message larger than bytes`).
-fn cause_label(reason: &str) -> String {
-    let mut words = Vec::new();
-    for w in reason.split_whitespace() {
-        if w.contains(['@', '/', '\\', '"', '\'']) {
-            continue;
-        }
-        let w: String = w
-            .chars()
-            .filter(|c| c.is_ascii_alphabetic() || *c == '-')
-            .collect();
-        if !w.is_empty() {
-            words.push(w.to_ascii_lowercase());
-        }
-    }
-    let mut s = words.join(" ");
-    s.truncate(64);
-    if s.is_empty() {
-        "other".into()
-    } else {
-        s
-    }
-}
-
 fn bump(map: &Mutex<BTreeMap<String, u64>>, key: String) {
     let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
     let key = if m.len() >= MAX_LABEL_VALUES && !m.contains_key(&key) {
@@ -166,7 +140,8 @@ impl Metrics {
             .iter()
             .filter(|f| f.rule == "content.unscannable")
         {
-            bump(&self.unscannable, cause_label(f.reason.as_str()));
+            let cause = f.cause.map_or("other", |c| c.as_str());
+            bump(&self.unscannable, cause.to_string());
         }
         if v.action == Action::Tempfail {
             bump(&self.tempfails, rule_label(rule));
@@ -323,6 +298,7 @@ impl Drop for InFlight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cpr_milter_core::extract::Cause;
     use cpr_milter_core::{Finding, Rule};
 
     fn finding(rule: Rule, reason: &str) -> Finding {
@@ -334,19 +310,12 @@ mod tests {
             confidence: None,
             fingerprint: None,
             reason: reason.into(),
+            cause: (rule == Rule::ContentUnscannable).then_some(Cause::Encrypted),
         }
     }
 
     #[test]
     fn labels_hold_no_numbers_or_addresses() {
-        assert_eq!(
-            cause_label("message larger than 67108864 bytes"),
-            "message larger than bytes"
-        );
-        assert_eq!(
-            cause_label("bad file \"2410851337.pdf\" from a@b.dk"),
-            "bad file from"
-        );
         assert_eq!(rule_label("cpr.body"), "cpr.body");
         assert_eq!(rule_label("rcpt:<a@b.dk>"), "other");
     }
@@ -377,7 +346,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("cpr_milter_unscannable_total{cause=\"password-protected pdf\"} 2\n"),
+            text.contains("cpr_milter_unscannable_total{cause=\"encrypted\"} 2\n"),
             "{text}"
         );
         assert!(

@@ -25,6 +25,16 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The reference (queue id, or the milter's own before the MTA has one)
+    /// at the end of a cpr-milter reply's last line: `... - ref ID`.
+    pub fn reference(&self) -> String {
+        let last = self.lines.last().expect("reply has lines");
+        let (_, id) = last
+            .rsplit_once(" - ref ")
+            .unwrap_or_else(|| panic!("no reference in the last line of:\n{}", self.text()));
+        id.split_whitespace().next().unwrap_or("").to_string()
+    }
+
     /// All lines joined with CRLF, as on the wire (without the final CRLF).
     pub fn text(&self) -> String {
         self.lines.join("\r\n")
@@ -378,6 +388,13 @@ pub fn try_send_mail(
     let _ = c.command("QUIT");
     outcome.transcript = c.transcript_text();
     Ok(outcome)
+}
+
+/// The last line of a cpr-milter reply: the reason in short in both
+/// languages and the reference, so a client that shows only the last line
+/// still tells the sender what to fix.
+pub fn last_line(summary: &str, reference: &str) -> String {
+    format!("{summary} - ref {reference}")
 }
 
 #[cfg(test)]

@@ -2,17 +2,17 @@
 //!
 //! Layers, each importing only from the ones below it:
 //!
-//! - the ground floor ([`ground`]): limits, the walk's context and tallies,
+//! - the ground floor (`ground`): limits, the walk's context and tallies,
 //!   the output types; every reader imports it and it imports no reader;
-//! - the MIME walker ([`mime`]): one parsed message to segments (headers,
+//! - the MIME walker (`mime`): one parsed message to segments (headers,
 //!   bodies, cryptographic labels judged by their bytes);
-//! - the dispatcher ([`dispatch`]): a file to text, one match on the sniffed
-//!   format ([`sniff`]); its `embedded` is the one entry through which
+//! - the dispatcher (`dispatch`): a file to text, one match on the sniffed
+//!   format (`sniff`); its `embedded` is the one entry through which
 //!   extraction recurses (attachments, nested messages, files inside
 //!   archives and documents);
-//! - the leaves: one format each ([`text`], [`html`], [`pdf`], [`ole`], the
-//!   ZIP-based [`archive`], [`ooxml`] and [`odf`] over the bounded [`zip`]
-//!   access and the office [`xml`] text).
+//! - the leaves: one format each (`text`, `html`, `pdf`, `ole`, the
+//!   ZIP-based `archive`, `ooxml` and `odf` over the bounded `zip`
+//!   access and the office `xml` text).
 //!
 //! Every reader runs under the shared [`Limits`] and checks them inside its
 //! own loops: nesting depth, part and entry counts, inflated bytes, PDF
@@ -52,6 +52,7 @@ mod ooxml;
 mod pdf;
 mod ppt;
 mod rtf;
+mod sheet_places;
 mod sniff;
 mod summary;
 mod text;

@@ -3,6 +3,7 @@
 //! embedded objects. An encrypted package is reported, not guessed at.
 
 use super::ground::{Cause, Ctx, SegmentKind};
+use super::sheet_places;
 use super::sniff;
 use super::xml;
 use super::zip::Archive;
@@ -36,6 +37,17 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str)
         let (text, err) = xml::part_text(ctx, &bytes, &loc);
         if let Some(err) = err {
             ctx.unscannable(&loc, Cause::Broken, err);
+        }
+        if base == "content.xml" {
+            // Sheet (and table) names are attributes: the tabs a reader sees.
+            let (names, _) = sheet_places::attribute_values(ctx, &bytes, &loc, "table", "name");
+            if !names.is_empty() {
+                ctx.push(
+                    SegmentKind::Attachment,
+                    format!("{loc}:tablenames"),
+                    names.join("\n"),
+                );
+            }
         }
         ctx.push(SegmentKind::Attachment, loc, text);
     }

@@ -12,6 +12,7 @@ use quick_xml::Reader;
 
 use super::dispatch::{self, Embedded};
 use super::ground::{Cause, Ctx, File, SegmentKind};
+use super::sheet_places;
 use super::xml;
 use super::zip::Archive;
 
@@ -84,6 +85,16 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str,
         if let Some(err) = err {
             ctx.unscannable(&loc, Cause::Broken, err);
         }
+        if name.starts_with("xl/worksheets/") {
+            sheet_margins(ctx, &bytes, &loc);
+        } else if name == "xl/workbook.xml" {
+            let (names, _) = sheet_places::attribute_values(ctx, &bytes, &loc, "sheet", "name");
+            ctx.push(
+                SegmentKind::Attachment,
+                format!("{location}:sheetnames"),
+                names.join("\n"),
+            );
+        }
         ctx.push(SegmentKind::Attachment, loc, text);
     }
     // Shared strings no sheet referred to are still text in the file.
@@ -101,6 +112,16 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str,
                 format!("{location}:xl/sharedStrings.xml"),
                 rest.join("\n"),
             );
+        }
+    }
+}
+
+/// A worksheet's print headers and footers, each a segment of its own.
+fn sheet_margins(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
+    let (headers, footers) = sheet_places::headers_footers(ctx, bytes, location);
+    for (what, text) in [("header", headers), ("footer", footers)] {
+        if !text.is_empty() {
+            ctx.push(SegmentKind::Attachment, format!("{location}:{what}"), text);
         }
     }
 }

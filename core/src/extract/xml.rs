@@ -21,6 +21,32 @@ const LINE_END: &[&str] = &[
     "list-item",
     "comment",
     "txbxContent",
+    // Comment authors, and each document property (OOXML core.xml, ODF
+    // meta.xml) on a line of its own, so that neighbouring values (a
+    // revision count, a date) are never glued to a number in a title.
+    "author",
+    "title",
+    "subject",
+    "creator",
+    "keywords",
+    "keyword",
+    "description",
+    "lastModifiedBy",
+    "language",
+    "revision",
+    "category",
+    "contentStatus",
+    "created",
+    "modified",
+    "generator",
+    "initial-creator",
+    "creation-date",
+    "date",
+    "editing-cycles",
+    "editing-duration",
+    "print-date",
+    "printed-by",
+    "user-defined",
 ];
 /// Elements whose end is a cell separator.
 const CELL_END: &[&str] = &["tc", "table-cell", "c"];
@@ -41,6 +67,8 @@ const SKIP: &[&str] = &[
     "fldData",
     "script",
     "bookmarkStart",
+    // A spreadsheet comment's box: anchor cells and offsets, not text.
+    "commentPr",
 ];
 /// Elements whose whitespace-only content is meaningful (`w:t`, `a:t`, `t`).
 const KEEP_SPACE: &[&str] = &["t", "delText"];
@@ -143,6 +171,16 @@ mod tests {
         assert!(err.is_none());
         assert!(t.contains("CPR 241085-1337\n"), "{t:?}");
         assert!(!t.contains("2410851337"), "{t:?}");
+    }
+
+    #[test]
+    fn comment_boxes_and_properties_are_not_glued_to_a_number() {
+        let xml = br#"<comments><authors><author>Ida</author></authors><commentList><comment ref="A3"><text><r><t>Se 311237-9001</t></r></text><commentPr><anchor><from><col>1</col><row>0</row></from></anchor></commentPr></comment></commentList></comments>"#;
+        let (t, _) = part_text(xml);
+        assert_eq!(t, "Ida\nSe 311237-9001\n");
+        let core = br#"<cp:coreProperties><cp:revision>12</cp:revision><dc:title>290200-4001</dc:title></cp:coreProperties>"#;
+        let (t, _) = part_text(core);
+        assert_eq!(t, "12\n290200-4001\n");
     }
 
     #[test]

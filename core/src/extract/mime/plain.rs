@@ -15,7 +15,7 @@ const MAX_HEADER_SECTION: usize = 4 * 1024 * 1024;
 /// its human-readable headers (Subject, From, To, Content-Description …)
 /// and the file name of the root part, if it has one. Only the bytes up to
 /// the blank line that ends the header section are parsed, so the body may
-/// be huge or cut off. Meant for messages too large for [`extract`]: a
+/// be huge or cut off. Meant for messages too large for [`extract`](crate::extract::extract): a
 /// number in the Subject is rejected whatever the size of the mail.
 pub fn extract_headers<'r>(raw: &'r [u8], limits: &Limits) -> Extracted<'r> {
     let mut ctx = Ctx::new(limits);

@@ -6,6 +6,9 @@
 //! the page's fonts (ToUnicode CMaps, WinAnsi/MacRoman/Standard and
 //! /Differences, as lopdf resolves them).
 //!
+//! Annotations (comments, notes, free text) and form fields are read too
+//! ([`annots`]), each page's as `pageN:annotations`, the form's as `form`.
+//!
 //! Text drawn through form XObjects (`Do`: letterheads, stamps, pages
 //! imported from other PDFs) is read with the form's own fonts, each form
 //! once per page, at most eight forms deep.
@@ -15,6 +18,7 @@
 //! budget, and at most [`MAX_STREAM`] per stream) and the deadline, checked
 //! after every operator.
 
+mod annots;
 mod content;
 mod pages;
 mod scanned;
@@ -49,6 +53,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
         return;
     }
     info_text(ctx, &doc, location);
+    annots::form_fields(ctx, &doc, location);
     let (pages, found) = pages::pages(&doc);
     if pages.is_empty() {
         ctx.unscannable(location, Cause::Broken, "PDF has no readable pages");
@@ -113,6 +118,7 @@ fn read_page(
         scanned::read(ctx, doc, &xobjects, loc);
     }
     ctx.push(SegmentKind::Attachment, loc.to_string(), text);
+    annots::page_annotations(ctx, doc, page_id, loc);
     go_on
 }
 
