@@ -91,7 +91,7 @@ pub fn candidates(text: &str) -> impl Iterator<Item = Candidate> + '_ {
     let b = text.as_bytes();
     let mut from = 0;
     std::iter::from_fn(move || {
-        while let Some(p) = b.get(from..)?.iter().position(|&c| c == b'.') {
+        while let Some(p) = memchr::memchr(b'.', b.get(from..)?) {
             let dot = from + p;
             from = dot + 1;
             if let Some(c) = at(text, dot) {
