@@ -89,17 +89,20 @@ fn at(text: &str, dot: usize) -> Option<Candidate> {
 /// Every dotted-date candidate in `text`, in order.
 pub fn candidates(text: &str) -> impl Iterator<Item = Candidate> + '_ {
     let b = text.as_bytes();
+    let mut dots = memchr::memchr_iter(b'.', b);
     let mut from = 0;
     std::iter::from_fn(move || {
-        while let Some(p) = memchr::memchr(b'.', b.get(from..)?) {
-            let dot = from + p;
-            from = dot + 1;
+        for dot in dots.by_ref() {
+            // The shape has a second dot three bytes on: most dots in prose
+            // (sentence ends, times, prices) fail that at once.
+            if dot < from || b.get(dot + 3) != Some(&b'.') {
+                continue;
+            }
             if let Some(c) = at(text, dot) {
                 from = c.end;
                 return Some(c);
             }
         }
-        from = b.len();
         None
     })
 }
