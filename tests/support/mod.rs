@@ -48,6 +48,13 @@ pub fn poll<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T>
     }
 }
 
+/// The contents of `files` in file-name order (delivered mail, oldest
+/// first); a file that vanished meanwhile is left out.
+pub fn read_in_name_order(mut files: Vec<std::path::PathBuf>) -> Vec<Vec<u8>> {
+    files.sort();
+    files.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
 /// Reads a file as (lossy) UTF-8; a missing file reads as empty.
 pub fn read_lossy(path: &Path) -> String {
     let mut bytes = Vec::new();

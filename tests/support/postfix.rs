@@ -342,14 +342,13 @@ impl Postfix {
 
     /// Messages delivered so far (Maildir `new/` and `cur/`), by file name.
     pub fn delivered(&self) -> Vec<Vec<u8>> {
-        let mut files: Vec<PathBuf> = ["new", "cur"]
+        let files: Vec<PathBuf> = ["new", "cur"]
             .iter()
             .filter_map(|sub| fs::read_dir(self.maildir().join(sub)).ok())
             .flatten()
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
-        files.sort();
-        files.iter().filter_map(|p| fs::read(p).ok()).collect()
+        super::read_in_name_order(files)
     }
 
     /// Waits (up to 10 s) until at least `n` messages are delivered.

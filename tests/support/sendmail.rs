@@ -382,7 +382,7 @@ impl Sendmail {
         let Ok(entries) = fs::read_dir(self.root.join("mail")) else {
             return Vec::new();
         };
-        let mut files: Vec<PathBuf> = entries
+        let files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.file_name()
@@ -390,8 +390,7 @@ impl Sendmail {
                     .is_some_and(|n| !n.starts_with('.'))
             })
             .collect();
-        files.sort();
-        files.iter().filter_map(|p| fs::read(p).ok()).collect()
+        super::read_in_name_order(files)
     }
 
     /// Waits (bounded) until at least `n` messages are delivered.
