@@ -16,7 +16,13 @@
 # milter peak RSS (VmHWM), latency p50/p99 of accepted mails (MAIL FROM to
 # the reply after the dot) and what the latency adds to the no-milter case.
 #
+# Every case runs REPEAT times (default 3), the groups interleaved (none,
+# unix, inet, none, unix, ...) so drift on a shared machine hits all alike;
+# the table gives the median rate, p50 and p99 over the runs, CPU per mail
+# over all of them and the highest peak RSS.
+#
 # Usage: bench/postfix-load.sh [MAILS_PER_SESSION]   (default 25)
+#        REPEAT=5 bench/postfix-load.sh 100
 #        CASES="worst 1mb-50" bench/postfix-load.sh   only those groups
 #        (10k, mix, 1mb-50, worst)
 # Needs root and Debian's postfix (scripts/test.sh installs it) and python3.
@@ -24,6 +30,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 M=${1:-25}
+REPEAT=${REPEAT:-3}
 [ "$(id -u)" -eq 0 ] || { echo "run as root (Postfix needs it)" >&2; exit 1; }
 command -v smtp-sink >/dev/null || { echo "smtp-sink missing: apt-get install -y postfix" >&2; exit 1; }
 
@@ -168,49 +175,70 @@ run_worst() {
 CASES=${CASES:-10k mix 1mb-50 worst}
 want() { [[ " $CASES " == *" $1 "* ]]; }
 
-echo "load: M=$M mails per session; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-if want 10k || want worst; then
-    for via in none unix inet; do
-        { want 10k || [ "$via" = none ]; } || continue
-        run_case "10k/$via" "20 x $M x 10 KB" "$via" 20 "$M" "$WORK/mails/clean-10k.eml"
-    done
-fi
-if want mix; then
-    for via in none unix inet; do
-        run_case "mix/$via" "20 x $M, every 5th 1.2 MB Office/PDF" "$via" 20 "$M" "$WORK/mails/clean-10k.eml" "5:$WORK/mails/mix-1mb.eml"
-    done
-fi
-want 1mb-50 && run_case "1mb-50/unix" "50 x 4 x 1.2 MB Office/PDF" unix 50 4 "$WORK/mails/mix-1mb.eml"
-want worst && run_worst
+echo "load: M=$M mails per session, $REPEAT runs per case; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for _ in $(seq "$REPEAT"); do
+    if want 10k || want worst; then
+        for via in none unix inet; do
+            { want 10k || [ "$via" = none ]; } || continue
+            run_case "10k/$via" "20 x $M x 10 KB" "$via" 20 "$M" "$WORK/mails/clean-10k.eml"
+        done
+    fi
+    if want mix; then
+        for via in none unix inet; do
+            run_case "mix/$via" "20 x $M, every 5th 1.2 MB Office/PDF" "$via" 20 "$M" "$WORK/mails/clean-10k.eml" "5:$WORK/mails/mix-1mb.eml"
+        done
+    fi
+    want 1mb-50 && run_case "1mb-50/unix" "50 x 4 x 1.2 MB Office/PDF" unix 50 4 "$WORK/mails/mix-1mb.eml"
+    want worst && run_worst
+done
 
-python3 - "$WORK/results.jsonl" <<'PY'
-import json, sys
+python3 - "$WORK/results.jsonl" "$REPEAT" <<'PY'
+import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-base = {r["workload"]: r for r in rows if r["via"] == "none"}
+print(f"(medians of {sys.argv[2]} runs per case)")
+def done(l):
+    return l["accepted"] + l["tempfailed"] + l["rejected"]
+def rate(l):
+    return done(l) / l["seconds"] if l["seconds"] else 0
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+# One summary per case name, in the order the cases first ran.
+cases = {}
+for r in rows:
+    cases.setdefault(r["case"], []).append(r)
+def summary(runs, key="load"):
+    loads = [r[key] for r in runs]
+    return {
+        "rate": med([rate(l) for l in loads]),
+        "p50": med([l["p50_ms"] for l in loads]),
+        "p99": med([l["p99_ms"] for l in loads]),
+        "done": sum(done(l) for l in loads),
+        "counts": [sum(l[k] for l in loads) for k in ("accepted", "tempfailed", "rejected", "errors")],
+    }
+base = {runs[0]["workload"]: summary(runs) for name, runs in cases.items() if runs[0]["via"] == "none"}
 def fmt(v, unit=""):
-    return "–" if v is None else f"{v}{unit}"
+    return "–" if v is None else f"{v:.1f}{unit}"
 print("| case | workload | milter | mails/s | ratio | milter CPU/mail | milter peak RSS | p50 | p99 | added p50 / p99 | 250 / 4xx / 5xx / err |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    l = r["load"]
-    done = l["accepted"] + l["tempfailed"] + l["rejected"]
-    rate = done / l["seconds"] if l["seconds"] else 0
-    b = base.get(r["workload"])
-    if r["case"] == "worst":
-        b = next((x for x in rows if x["case"] == "10k/none"), None)
-    ratio = "–"
-    added = "–"
-    if b and r["via"] != "none":
-        bl = b["load"]
-        brate = (bl["accepted"] + bl["tempfailed"] + bl["rejected"]) / bl["seconds"]
-        ratio = f"{rate / brate:.2f}"
-        if l["p50_ms"] is not None and bl["p50_ms"] is not None:
-            added = f"{l['p50_ms'] - bl['p50_ms']:+.1f} / {l['p99_ms'] - bl['p99_ms']:+.1f} ms"
-    cpu = "–" if r["via"] == "none" or not done else f"{r['cpu'] / done * 1000:.2f} ms"
-    rss = "–" if r["via"] == "none" else f"{r['hwm_kib'] / 1024:.1f} MB"
-    counts = f"{l['accepted']} / {l['tempfailed']} / {l['rejected']} / {l['errors']}"
-    print(f"| {r['case']} | {r['workload']} | {r['via']} | {rate:.1f} | {ratio} | {cpu} | {rss} | {fmt(l['p50_ms'], ' ms')} | {fmt(l['p99_ms'], ' ms')} | {added} | {counts} |")
-    if "worst" in r:
-        w = r["worst"]
-        print(f"| worst (the 8 clients) | worst-case PDF mails | unix | – | – | – | – | {fmt(w['p50_ms'], ' ms')} | {fmt(w['p99_ms'], ' ms')} | – | {w['accepted']} / {w['tempfailed']} / {w['rejected']} / {w['errors']} |")
+for name, runs in cases.items():
+    first = runs[0]
+    s = summary(runs)
+    b = base.get(first["workload"])
+    if name == "worst":
+        b = base.get(next((r["workload"] for r in rows if r["case"] == "10k/none"), None))
+    ratio = added = "–"
+    if b and first["via"] != "none":
+        ratio = f"{s['rate'] / b['rate']:.2f}"
+        if s["p50"] is not None and b["p50"] is not None:
+            added = f"{s['p50'] - b['p50']:+.1f} / {s['p99'] - b['p99']:+.1f} ms"
+    cpu_total = sum(r["cpu"] for r in runs)
+    cpu = "–" if first["via"] == "none" or not s["done"] else f"{cpu_total / s['done'] * 1000:.2f} ms"
+    rss = "–" if first["via"] == "none" else f"{max(r['hwm_kib'] for r in runs) / 1024:.1f} MB"
+    counts = " / ".join(str(c) for c in s["counts"])
+    print(f"| {name} | {first['workload']} | {first['via']} | {s['rate']:.1f} | {ratio} | {cpu} | {rss} | {fmt(s['p50'], ' ms')} | {fmt(s['p99'], ' ms')} | {added} | {counts} |")
+    if "worst" in first:
+        w = summary(runs, "worst")
+        counts = " / ".join(str(c) for c in w["counts"])
+        print(f"| worst (the 8 clients) | worst-case PDF mails | unix | – | – | – | – | {fmt(w['p50'], ' ms')} | {fmt(w['p99'], ' ms')} | – | {counts} |")
 PY

@@ -498,6 +498,10 @@ pub trait PeerIdentity {
     /// The cheap identity: the user id over a unix socket, the address over
     /// TCP.
     fn peer(&self) -> Peer;
+    /// Whether the MTA may be told to skip replies on this transport: true on
+    /// a unix socket; over TCP Postfix does not set TCP_NODELAY, so a skipped
+    /// reply leaves its next small write waiting for a delayed ACK.
+    const SKIPPED_REPLIES_SAFE: bool = false;
     /// The user id behind a loopback TCP peer (costs a read of the kernel's
     /// socket table); `None` when not known.
     fn loopback_uid(&self) -> Option<u32> {
@@ -506,6 +510,8 @@ pub trait PeerIdentity {
 }
 
 impl PeerIdentity for tokio::net::UnixStream {
+    const SKIPPED_REPLIES_SAFE: bool = true;
+
     fn peer(&self) -> Peer {
         self.peer_cred()
             .map_or(Peer::Unknown, |c| Peer::Uid(c.uid()))

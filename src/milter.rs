@@ -1,6 +1,9 @@
 //! indymilter callbacks: per-connection and per-message state, one handler
-//! per milter stage. Every stage gets a reply (no "no reply" flags are
-//! negotiated: skipped replies stall Postfix on delayed ACKs, docs/design.md, "Replies").
+//! per milter stage. On a unix socket the steps that cannot change the verdict
+//! (connect, HELO, DATA, headers, end of headers, body) are answered with no
+//! reply, which saves a round trip per header; over TCP every step is
+//! answered, since skipped replies stall Postfix on delayed ACKs
+//! (docs/design.md, "Replies").
 //! Inspection runs off the async threads under a timeout; anything that goes
 //! wrong becomes a 451 tempfail, never an unscanned accept and never discard.
 
@@ -17,8 +20,8 @@ use cpr_milter_core::{
     Action, Begin, Envelope, Inspector, Message, TempfailCause, Transaction, Verdict,
 };
 use indymilter::{
-    Callbacks, Context, EomContext, Listener, MacroStage, NegotiateContext, SetErrorReply,
-    SocketInfo, Status,
+    Callbacks, Context, EomContext, Listener, MacroStage, NegotiateContext, ProtoOpts,
+    SetErrorReply, SocketInfo, Status,
 };
 use std::ffi::{CStr, CString};
 use std::future::Future;
@@ -120,7 +123,27 @@ struct Session {
     client_ip: Option<IpAddr>,
     /// Not an SMTP session (Postfix non_smtpd_milters / sendmail(1)).
     local: bool,
+    /// The MTA agreed not to wait for replies to the quiet steps.
+    quiet: bool,
     tx: Option<Pending>,
+}
+
+/// The steps whose answer is always "continue": connect, HELO and DATA only
+/// record, headers and body only collect (the verdict comes at end of
+/// message, where a buffer overrun is also answered).
+const QUIET_STEPS: ProtoOpts = ProtoOpts::NOREPLY_CONNECT
+    .union(ProtoOpts::NOREPLY_HELO)
+    .union(ProtoOpts::NOREPLY_DATA)
+    .union(ProtoOpts::NOREPLY_HEADER)
+    .union(ProtoOpts::NOREPLY_EOH)
+    .union(ProtoOpts::NOREPLY_BODY);
+
+/// The answer to a quiet step: none when the MTA agreed to skip it.
+fn carry_on(session: Option<&Session>) -> Status {
+    match session {
+        Some(s) if s.quiet => Status::Noreply,
+        _ => Status::Continue,
+    }
 }
 
 /// A policed transaction and the message bytes arriving for it.
@@ -191,9 +214,10 @@ fn log_audit(line: Option<String>) {
     }
 }
 
-fn on_connect(hostname: &CStr, socket: SocketInfo) -> Session {
+fn on_connect(hostname: &CStr, socket: SocketInfo, quiet: bool) -> Session {
     let mut s = Session {
         client_name: Some(lossy(hostname)),
+        quiet,
         ..Default::default()
     };
     match socket {
@@ -264,7 +288,7 @@ fn on_message_bytes(session: &mut Session, parts: &[&[u8]]) -> Status {
             p.message.push(part);
         }
     }
-    Status::Continue
+    carry_on(Some(session))
 }
 
 async fn on_eom(cx: &mut EomContext<Session>, shared: &Shared) -> Status {
@@ -347,27 +371,40 @@ async fn judge(mut pending: Pending, shared: &Shared) -> (Verdict, Arc<Transacti
     (verdict, tx)
 }
 
-fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
+/// The callbacks; `quiet_steps` asks the MTA to skip the replies of
+/// [`QUIET_STEPS`] (where it offers that).
+fn callbacks(shared: Arc<Shared>, quiet_steps: bool) -> Callbacks<Session> {
     let (mail_shared, eom_shared) = (shared.clone(), shared);
     Callbacks::new()
-        .on_negotiate(|cx: &mut NegotiateContext<Session>, _, _| {
-            Box::pin(async move {
-                let m = &mut cx.requested_macros;
-                m.insert(MacroStage::Connect, c"j {daemon_name}".into());
-                m.insert(MacroStage::Helo, c"{tls_version} {cipher}".into());
-                m.insert(MacroStage::Mail, c"i {auth_authen} {mail_addr}".into());
-                m.insert(MacroStage::Rcpt, c"i {rcpt_addr}".into());
-                m.insert(MacroStage::Eom, c"i".into());
-                Status::Continue
-            })
-        })
+        .on_negotiate(
+            move |cx: &mut NegotiateContext<Session>, _, offered: ProtoOpts| {
+                Box::pin(async move {
+                    let quiet = quiet_steps && offered.contains(QUIET_STEPS);
+                    if quiet {
+                        cx.requested_opts |= QUIET_STEPS;
+                    }
+                    cx.data = Some(Session {
+                        quiet,
+                        ..Default::default()
+                    });
+                    let m = &mut cx.requested_macros;
+                    m.insert(MacroStage::Connect, c"j {daemon_name}".into());
+                    m.insert(MacroStage::Helo, c"{tls_version} {cipher}".into());
+                    m.insert(MacroStage::Mail, c"i {auth_authen} {mail_addr}".into());
+                    m.insert(MacroStage::Rcpt, c"i {rcpt_addr}".into());
+                    m.insert(MacroStage::Eom, c"i".into());
+                    Status::Continue
+                })
+            },
+        )
         .on_connect(|cx: &mut Context<Session>, host: CString, socket| {
             Box::pin(async move {
-                cx.data = Some(on_connect(&host, socket));
-                Status::Continue
+                let quiet = cx.data.as_ref().is_some_and(|s| s.quiet);
+                cx.data = Some(on_connect(&host, socket, quiet));
+                carry_on(cx.data.as_ref())
             })
         })
-        .on_helo(|_, _| Box::pin(async { Status::Continue }))
+        .on_helo(|cx: &mut Context<Session>, _| Box::pin(async move { carry_on(cx.data.as_ref()) }))
         .on_mail(move |cx: &mut Context<Session>, args: Vec<CString>| {
             let shared = mail_shared.clone();
             Box::pin(async move {
@@ -385,14 +422,14 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                 }
             })
         })
-        .on_data(|_| Box::pin(async { Status::Continue }))
+        .on_data(|cx: &mut Context<Session>| Box::pin(async move { carry_on(cx.data.as_ref()) }))
         .on_header(|cx: &mut Context<Session>, name: CString, value: CString| {
             Box::pin(async move {
                 match cx.data.as_mut() {
                     Some(s) => {
                         on_message_bytes(s, &[name.as_bytes(), b": ", value.as_bytes(), b"\r\n"])
                     }
-                    None => Status::Continue,
+                    None => carry_on(None),
                 }
             })
         })
@@ -400,7 +437,7 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
             Box::pin(async move {
                 match cx.data.as_mut() {
                     Some(s) => on_message_bytes(s, &[b"\r\n"]),
-                    None => Status::Continue,
+                    None => carry_on(None),
                 }
             })
         })
@@ -408,7 +445,7 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
             Box::pin(async move {
                 match cx.data.as_mut() {
                     Some(s) => on_message_bytes(s, &[&chunk]),
-                    None => Status::Continue,
+                    None => carry_on(None),
                 }
             })
         })
@@ -442,5 +479,6 @@ where
         ..Default::default()
     };
     let listener = AdmittedListener::new(listener, shared.admission.clone());
-    indymilter::run(listener, callbacks(shared), config, shutdown).await
+    let quiet_steps = <L::Io as PeerIdentity>::SKIPPED_REPLIES_SAFE;
+    indymilter::run(listener, callbacks(shared, quiet_steps), config, shutdown).await
 }
