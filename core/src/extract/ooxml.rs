@@ -118,7 +118,14 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str,
 
 /// A worksheet's print headers and footers, each a segment of its own.
 fn sheet_margins(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
-    let (headers, footers) = sheet_places::headers_footers(ctx, bytes, location);
+    // The schema puts <headerFooter> after the cells: parse from there rather
+    // than reading the whole sheet a second time (a namespace prefix, or the
+    // word in a cell before it, only makes the slice longer).
+    let Some(at) = memchr::memmem::find(bytes, b"headerFooter") else {
+        return;
+    };
+    let start = memchr::memrchr(b'<', &bytes[..at]).unwrap_or(0);
+    let (headers, footers) = sheet_places::headers_footers(ctx, &bytes[start..], location);
     for (what, text) in [("header", headers), ("footer", footers)] {
         if !text.is_empty() {
             ctx.push(SegmentKind::Attachment, format!("{location}:{what}"), text);
@@ -182,6 +189,10 @@ fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
 
 /// Does a header cell say the column holds CPR numbers?
 fn is_cpr_header(text: &str) -> bool {
+    // Most cells are numbers: every header word holds a c or a p.
+    if !text.bytes().any(|b| matches!(b | 0x20, b'c' | b'p')) {
+        return false;
+    }
     let t: String = text
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -316,10 +327,30 @@ mod tests {
     }
 
     #[test]
+    fn print_headers_are_found_after_the_cells_with_or_without_a_prefix() {
+        let limits = crate::extract::Limits::default();
+        for sheet in [
+            &br#"<worksheet><sheetData><row><c><v>1</v></c></row></sheetData><headerFooter><oddHeader>&amp;CSag 290200-4001</oddHeader></headerFooter></worksheet>"#[..],
+            br#"<x:worksheet><x:sheetData/><x:headerFooter><x:oddFooter>&amp;LSag 290200-4001</x:oddFooter></x:headerFooter></x:worksheet>"#,
+        ] {
+            let mut ctx = Ctx::new(&limits);
+            sheet_margins(&mut ctx, sheet, "s");
+            let out = ctx.finish();
+            assert_eq!(out.segments.len(), 1, "{sheet:?}");
+            assert_eq!(out.segments[0].text, "Sag 290200-4001\n");
+        }
+        let mut ctx = Ctx::new(&limits);
+        sheet_margins(&mut ctx, b"<worksheet><sheetData/></worksheet>", "s");
+        assert!(ctx.finish().segments.is_empty());
+    }
+
+    #[test]
     fn headers() {
         assert!(is_cpr_header("CPR-nummer"));
         assert!(is_cpr_header("Personnr."));
         assert!(!is_cpr_header("Telefon"));
+        assert!(!is_cpr_header("2410851337"));
+        assert!(is_cpr_header("PERSONNUMMER"));
         assert_eq!(restore_leading_zero("101650000"), Some("0101650000".into()));
         assert_eq!(restore_leading_zero("1016500001"), None);
     }
