@@ -1,9 +1,9 @@
 //! A milter session driven by an arbitrary sequence of MTA commands and
 //! values, against the daemon's real callbacks over a unix socket.
 #![no_main]
-use cpr_milter_fuzz::milter_wire::{run_session, Op};
+use cpr_milter_fuzz::milter_wire::{run_session, Session};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|ops: Vec<Op>| {
-    run_session(&ops);
+fuzz_target!(|session: Session| {
+    run_session(&session);
 });

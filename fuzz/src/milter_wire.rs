@@ -221,22 +221,59 @@ pub fn daemon_socket() -> &'static Path {
     })
 }
 
+/// What the MTA offers at negotiation, then what it sends.
+#[derive(Arbitrary, Debug)]
+pub struct Session {
+    /// Offer the "no reply" options (Postfix does), so the milter may skip
+    /// its answers to the collecting steps; otherwise every step is answered.
+    pub offer_no_reply: bool,
+    pub ops: Vec<Op>,
+}
+
+/// Every action of milter protocol 6, as Postfix offers them.
+const ALL_ACTIONS: u32 = 0x1FF;
+/// The protocol options without and with the "no reply" ones (SMFIP_NR_*).
+const OPTS_ANSWERED: u32 = 0x17F;
+const OPTS_ALL: u32 = 0x1F_FFFF;
+
+/// The "no reply" option bit for the step `op` sends, if it has one.
+fn no_reply_bit(op: &Op) -> u32 {
+    match op {
+        Op::Connect { .. } => 0x1000,
+        Op::Helo(_) => 0x2000,
+        Op::Mail(_) => 0x4000,
+        Op::Rcpt(_) => 0x8000,
+        Op::Data => 0x1_0000,
+        Op::Header(..) => 0x80,
+        Op::Eoh => 0x4_0000,
+        Op::Body(_) => 0x8_0000,
+        _ => 0,
+    }
+}
+
 /// Runs one session: negotiation, then `ops` in order, until the milter
 /// closes the connection or a command ends the session.
-pub fn run_session(ops: &[Op]) {
+pub fn run_session(session: &Session) {
+    let ops = &session.ops;
     let mut s = UnixStream::connect(daemon_socket()).expect("connect to the milter");
     // Well above the policy's scan timeout: no answer by then is a hang.
     s.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     let mut neg = Vec::new();
+    let offered = if session.offer_no_reply {
+        OPTS_ALL
+    } else {
+        OPTS_ANSWERED
+    };
     neg.extend_from_slice(&6u32.to_be_bytes());
-    neg.extend_from_slice(&0x1FFu32.to_be_bytes());
-    neg.extend_from_slice(&0u32.to_be_bytes());
+    neg.extend_from_slice(&ALL_ACTIONS.to_be_bytes());
+    neg.extend_from_slice(&offered.to_be_bytes());
     s.write_all(&packet(b'O', &neg)).expect("negotiate");
-    match read_packet(&mut s) {
-        Some((b'O', _)) => {}
+    let agreed = match read_packet(&mut s) {
+        Some((b'O', p)) if p.len() >= 12 => u32::from_be_bytes([p[8], p[9], p[10], p[11]]),
         other => panic!("negotiation answered {:?}", other.map(|(c, _)| c as char)),
-    }
+    };
+    assert_eq!(agreed & !offered, 0, "the milter asked for options not offered");
     for op in ops {
         let (bytes, answered) = encode(op);
         if s.write_all(&bytes).is_err() {
@@ -255,7 +292,7 @@ pub fn run_session(ops: &[Op]) {
             }
             _ => {}
         }
-        if answered {
+        if answered && agreed & no_reply_bit(op) == 0 {
             match answer(&mut s) {
                 Answer::Closed => return,
                 Answer::Reply => {}
