@@ -23,6 +23,7 @@
 #
 # Usage: bench/postfix-load.sh [MAILS_PER_SESSION]   (default 25)
 #        REPEAT=5 bench/postfix-load.sh 100
+#        CPR_MILTER_BIN=/path/to/cpr-milter bench/postfix-load.sh   another build
 #        CASES="worst 1mb-50" bench/postfix-load.sh   only those groups
 #        (10k, mix, 1mb-50, worst)
 # Needs root and Debian's postfix (scripts/test.sh installs it) and python3.
@@ -34,9 +35,13 @@ REPEAT=${REPEAT:-3}
 [ "$(id -u)" -eq 0 ] || { echo "run as root (Postfix needs it)" >&2; exit 1; }
 command -v smtp-sink >/dev/null || { echo "smtp-sink missing: apt-get install -y postfix" >&2; exit 1; }
 
-TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release --quiet
-BIN="$TARGET/release/cpr-milter"
+# CPR_MILTER_BIN=path runs another build (an older commit, say) instead.
+if [ -n "${CPR_MILTER_BIN:-}" ]; then
+    BIN=$CPR_MILTER_BIN
+else
+    cargo build --release --quiet
+    BIN="${CARGO_TARGET_DIR:-target}/release/cpr-milter"
+fi
 
 WORK=$(mktemp -d /tmp/cpr-load.XXXXXX)
 chmod 755 "$WORK"
@@ -60,8 +65,11 @@ chown postfix:postfix "$WORK/data"
 python3 bench/make_load_mails.py "$WORK/mails" 8
 cp fixtures/extract/bench-1mb.eml "$WORK/mails/mix-1mb.eml"
 
-smtp-sink -c 127.0.0.1:"$SINK_PORT" 256 >/dev/null 2>&1 &
+# As root smtp-sink refuses to start without -u; without a sink every mail
+# is deferred and Postfix's retries load the machine during the runs.
+smtp-sink -u postfix -c 127.0.0.1:"$SINK_PORT" 256 >"$WORK/sink.log" 2>&1 &
 PIDS+=($!)
+wait_port "$SINK_PORT" || { cat "$WORK/sink.log" >&2; exit 1; }
 
 # Debian's master.cf with smtpd moved to our port and chroot off.
 awk -v port="$SMTP_PORT" '
