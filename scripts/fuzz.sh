@@ -44,7 +44,9 @@ install_tools() {
 # what the fuzzer found on top).
 seed() {
     local max_bytes=262144 corpus="${CPR_MILTER_CORPUS:-$root/../shared/corpus/realmail}"
-    local staging="$fuzz/corpus/.seeds"
+    # One staging directory per run, so two runs side by side (one per core)
+    # do not remove each other's seeds.
+    local staging="$fuzz/corpus/.seeds.$$"
     rm -rf "$staging"
     mkdir -p "$staging"
     cp -r "$fuzz/seeds/." "$staging/"
@@ -62,6 +64,7 @@ seed() {
             cp -n "$staging/$t"/* "$fuzz/corpus/$t/" 2>/dev/null || true
         fi
     done
+    rm -rf "$staging"
 }
 
 run_one() {
