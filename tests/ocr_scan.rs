@@ -300,3 +300,113 @@ fn a_scanned_pdf_page_is_read_through_its_jpeg() {
         "{locations:?}"
     );
 }
+
+/// Runs a tool the test needs (installed by scripts/install-ocr.sh).
+fn run_tool(program: &str, args: &[&std::ffi::OsStr]) {
+    let run = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/install-ocr.sh installs it)"));
+    assert!(
+        run.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// A scanned PDF of `lines` made the way scanning software makes them:
+/// `g4` renders a black-and-white page, packs it as a CCITT Group 4 TIFF
+/// (libtiff's ppm2tiff) and wraps that in a PDF (tiff2pdf); `gray` and
+/// `mono` render an 8-bit or 1-bit PNG and wrap it with img2pdf, which
+/// stores the samples Flate-compressed with PNG predictors.
+fn tool_scanned_pdf(dir: &Path, stem: &str, lines: &[&str], how: &str) -> Vec<u8> {
+    let page = dir.join(format!("{stem}-page.pdf"));
+    std::fs::write(&page, pdf_page(lines)).unwrap();
+    let image = dir.join(format!("{stem}-image"));
+    let pdf = dir.join(format!("{stem}.pdf"));
+    let colour = if how == "gray" { "-gray" } else { "-mono" };
+    let format: &[&str] = if how == "g4" { &[] } else { &["-png"] };
+    let options = ["-r", "150", colour, "-singlefile"];
+    let mut args: Vec<&std::ffi::OsStr> = options
+        .iter()
+        .chain(format)
+        .map(std::ffi::OsStr::new)
+        .collect();
+    args.extend([page.as_os_str(), image.as_os_str()]);
+    run_tool("pdftoppm", &args);
+    if how == "g4" {
+        let pbm = image.with_extension("pbm");
+        let tiff = image.with_extension("tif");
+        run_tool(
+            "ppm2tiff",
+            &[
+                "-c".as_ref(),
+                "g4".as_ref(),
+                pbm.as_os_str(),
+                tiff.as_os_str(),
+            ],
+        );
+        run_tool(
+            "tiff2pdf",
+            &["-o".as_ref(), pdf.as_os_str(), tiff.as_os_str()],
+        );
+    } else {
+        let png = image.with_extension("png");
+        run_tool(
+            "img2pdf",
+            &[png.as_os_str(), "-o".as_ref(), pdf.as_os_str()],
+        );
+    }
+    std::fs::read(pdf).unwrap()
+}
+
+#[test]
+fn scanned_pdfs_are_read_whatever_their_image_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    for how in ["g4", "gray", "mono"] {
+        let leak = tool_scanned_pdf(
+            dir.path(),
+            &format!("{how}-leak"),
+            &["Ansoegning om boligstoette", "CPR-nr.: 241085-1337"],
+            how,
+        );
+        let clean = tool_scanned_pdf(
+            dir.path(),
+            &format!("{how}-clean"),
+            &["Ansoegning om boligstoette", "Sagsnummer: 2024-118"],
+            how,
+        );
+        let mails: Vec<PathBuf> = [("leak", leak), ("clean", clean)]
+            .into_iter()
+            .map(|(name, pdf)| {
+                let path = dir.path().join(format!("{how}-{name}.eml"));
+                std::fs::write(
+                    &path,
+                    mail_with_type("application/pdf", &[("scan.pdf", &pdf)]),
+                )
+                .unwrap();
+                path
+            })
+            .collect();
+        let out = scan(dir.path(), CONFIG, &mails);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let verdicts: Vec<serde_json::Value> = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|v: &serde_json::Value| v.get("action").is_some())
+            .collect();
+        assert_eq!(verdicts.len(), 2, "{how}: {stdout}");
+        assert_eq!(verdicts[0]["action"], "reject", "{how}: {}", verdicts[0]);
+        let locations: Vec<&str> = verdicts[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["location"].as_str())
+            .collect();
+        assert!(
+            locations.contains(&"attachment:scan.pdf:page1:image1"),
+            "{how}: {locations:?}"
+        );
+        assert_eq!(verdicts[1]["action"], "accept", "{how}: {}", verdicts[1]);
+    }
+}

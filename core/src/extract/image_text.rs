@@ -1,5 +1,5 @@
 //! Text in images: scanned pages and photographed forms sent as PNG, JPEG,
-//! TIFF or GIF. The core never runs a process; the caller injects an
+//! TIFF, GIF, JPEG 2000 or PNM (what PDF page images are turned into). The core never runs a process; the caller injects an
 //! [`ImageText`] provider (the daemon's runs Tesseract) and extraction hands
 //! it each image it meets, within a per-message budget of images and time.
 //! Without a provider images stay opaque, as before.
@@ -20,6 +20,11 @@ pub enum ImageKind {
     Tiff,
     /// GIF87a or GIF89a.
     Gif,
+    /// JPEG 2000, as a JP2 file or a bare codestream (a PDF's JPXDecode).
+    Jp2,
+    /// Netpbm bitmap, graymap or pixmap (`P4`, `P5`, `P6`): a PDF image's
+    /// raw samples with a header.
+    Pnm,
 }
 
 impl ImageKind {
@@ -33,6 +38,12 @@ impl ImageKind {
             Some(ImageKind::Tiff)
         } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
             Some(ImageKind::Gif)
+        } else if bytes.starts_with(b"\0\0\0\x0cjP  \r\n\x87\n")
+            || bytes.starts_with(b"\xFF\x4F\xFF\x51")
+        {
+            Some(ImageKind::Jp2)
+        } else if matches!(bytes, [b'P', b'4'..=b'6', b'\n' | b' ' | b'\t' | b'\r', ..]) {
+            Some(ImageKind::Pnm)
         } else {
             None
         }
@@ -45,6 +56,8 @@ impl ImageKind {
             ImageKind::Jpeg => "jpeg",
             ImageKind::Tiff => "tiff",
             ImageKind::Gif => "gif",
+            ImageKind::Jp2 => "jpeg2000",
+            ImageKind::Pnm => "pnm",
         }
     }
 }

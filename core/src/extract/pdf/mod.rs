@@ -20,6 +20,7 @@
 
 mod annots;
 mod content;
+mod page_image;
 mod pages;
 mod scanned;
 

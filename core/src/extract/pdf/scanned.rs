@@ -1,13 +1,17 @@
-//! Scanned PDF pages: a page that shows no text but draws a JPEG image
-//! (a DCTDecode stream holds the JPEG file as is) is handed to the walk's
-//! image-text provider, when it has one.
+//! Scanned PDF pages: a page that shows no text but draws images has each
+//! image turned into a file an OCR engine reads (`page_image`) and handed
+//! to the walk's image-text provider, when it has one. An image that cannot
+//! be turned into such a file is unscannable with its reason, never
+//! silently skipped.
 
 use lopdf::{Dictionary, Document, Object};
 
-use super::super::ground::Ctx;
-use super::super::image_text::{self, ImageKind};
+use super::super::ground::{Cause, Ctx};
+use super::super::image_text;
+use super::page_image::{self, NotRead};
+use super::MAX_STREAM;
 
-/// Passes the JPEG images among `xobjects` of the page at `loc` to OCR.
+/// Passes the images among `xobjects` of the page at `loc` to OCR.
 pub(super) fn read(ctx: &mut Ctx<'_>, doc: &Document, xobjects: &[&Dictionary], loc: &str) {
     if ctx.image_text().is_none() {
         return;
@@ -26,29 +30,28 @@ pub(super) fn read(ctx: &mut Ctx<'_>, doc: &Document, xobjects: &[&Dictionary], 
             .get(b"Subtype")
             .and_then(Object::as_name)
             .is_ok_and(|s| s == b"Image");
-        if !is_image || !only_dct(&stream.dict) {
-            continue;
-        }
-        if ImageKind::sniff(&stream.content) != Some(ImageKind::Jpeg) {
+        if !is_image {
             continue;
         }
         n += 1;
-        image_text::read(
-            ctx,
-            &stream.content,
-            ImageKind::Jpeg,
-            &format!("{loc}:image{n}"),
-        );
-    }
-}
-
-/// The stream's one filter is DCTDecode (its bytes are a JPEG file).
-fn only_dct(dict: &Dictionary) -> bool {
-    match dict.get(b"Filter") {
-        Ok(Object::Name(n)) => n == b"DCTDecode",
-        Ok(Object::Array(a)) => {
-            a.len() == 1 && matches!(&a[0], Object::Name(n) if n == b"DCTDecode")
+        let at = format!("{loc}:image{n}");
+        let limit = ctx.budget_left().min(MAX_STREAM);
+        match page_image::to_file(doc, stream, limit) {
+            Ok((file, kind)) => {
+                ctx.charge(file.len() as u64);
+                image_text::read(ctx, &file, kind, &at);
+            }
+            Err(NotRead::TooLarge(bytes)) => ctx.unscannable(
+                &at,
+                Cause::Limit,
+                format!("scanned page image of {bytes} bytes unpacked, over the limit of {limit}"),
+            ),
+            Err(NotRead::Unsupported(why)) => {
+                ctx.unscannable(&at, Cause::Unsupported, format!("scanned page: {why}"))
+            }
+            Err(NotRead::Broken(why)) => {
+                ctx.unscannable(&at, Cause::Broken, format!("scanned page: {why}"))
+            }
         }
-        _ => false,
     }
 }
