@@ -169,3 +169,95 @@ fn a_failing_or_hanging_engine_gives_unscannable_never_a_crash() {
         );
     }
 }
+
+/// A PNG header claiming `w` x `h` pixels (the fake engine needs no more).
+fn png_of_size(w: u32, h: u32) -> Vec<u8> {
+    let mut p = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    p.extend_from_slice(&w.to_be_bytes());
+    p.extend_from_slice(&h.to_be_bytes());
+    p.extend_from_slice(b"\x08\0\0\0\0 fake image data");
+    p
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A mail with one attachment `name` of content type `ctype`.
+fn mail_with_file(name: &str, ctype: &str, data: &[u8]) -> Vec<u8> {
+    format!(
+        "From: a@nyborg.dk\r\nTo: b@example.com\r\nSubject: notat\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+         Content-Type: text/plain\r\n\r\nSe vedhaeftede.\r\n--b\r\nContent-Type: {ctype}\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        base64(data)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn pictures_pasted_into_office_and_opendocument_files_are_read_but_not_icons() {
+    let scan = png_of_size(1240, 1754);
+    let icon = png_of_size(16, 16);
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        (
+            "word/document.xml",
+            b"<w:document><w:body><w:p><w:r><w:t>Se billedet</w:t></w:r></w:p></w:body></w:document>",
+        ),
+        ("word/media/image1.png", &scan),
+        ("word/media/image2.png", &icon),
+    ]);
+    let odt = zip_of(&[
+        ("mimetype", b"application/vnd.oasis.opendocument.text"),
+        (
+            "content.xml",
+            b"<office:document-content><text:p>Se billedet</text:p></office:document-content>",
+        ),
+        ("Pictures/1000000.png", &scan),
+        ("Pictures/bullet.png", &icon),
+    ]);
+    for (name, ctype, file, picture) in [
+        (
+            "notat.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &docx,
+            "attachment:notat.docx:word/media/image1.png",
+        ),
+        (
+            "notat.odt",
+            "application/vnd.oasis.opendocument.text",
+            &odt,
+            "attachment:notat.odt:Pictures/1000000.png",
+        ),
+    ] {
+        let fake = Arc::new(Fake::says("CPR-nr.: 241085-1337"));
+        let v = judge(
+            &inspector().with_image_text(fake.clone()),
+            &mail_with_file(name, ctype, file),
+        );
+        assert_eq!(v.action, Action::Reject, "{name}: {v:?}");
+        assert!(
+            v.findings.iter().any(|f| f.location.as_str() == picture),
+            "{name}: {:?}",
+            v.findings
+        );
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            1,
+            "{name}: the icon is skipped"
+        );
+        // Without OCR the pictures are not even unpacked.
+        let v = judge(&inspector(), &mail_with_file(name, ctype, file));
+        assert_eq!(v.action, Action::Accept, "{name}: {v:?}");
+    }
+}

@@ -154,6 +154,55 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, image: &[u8], kind: ImageKind, location: &
     }
 }
 
+/// Reads a picture stored inside a document (the media of a DOCX, XLSX or
+/// PPTX, the pictures of an OpenDocument file) when it is an image OCR
+/// reads and big enough to show a line of text; icons and bullets are left
+/// alone rather than spending the message's OCR budget on them.
+pub(crate) fn read_picture(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) {
+    let Some(kind) = ImageKind::sniff(bytes) else {
+        return;
+    };
+    if let Some((w, h)) = dimensions(bytes, kind) {
+        if w < MIN_TEXT_WIDTH || h < MIN_TEXT_HEIGHT {
+            return;
+        }
+    }
+    read(ctx, bytes, kind, location);
+}
+
+/// The smallest picture that can show a CPR number OCR reads (eleven
+/// characters of about 8 pixels' height).
+const MIN_TEXT_WIDTH: u32 = 64;
+const MIN_TEXT_HEIGHT: u32 = 12;
+
+/// Width and height from the image header, where it is cheap to find.
+fn dimensions(b: &[u8], kind: ImageKind) -> Option<(u32, u32)> {
+    let be32 = |i: usize| Some(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?));
+    let be16 = |i: usize| Some(u16::from_be_bytes(b.get(i..i + 2)?.try_into().ok()?) as u32);
+    let le16 = |i: usize| Some(u16::from_le_bytes(b.get(i..i + 2)?.try_into().ok()?) as u32);
+    match kind {
+        ImageKind::Png => Some((be32(16)?, be32(20)?)),
+        ImageKind::Gif => Some((le16(6)?, le16(8)?)),
+        ImageKind::Jpeg => {
+            // Walk the marker segments to the first start-of-frame.
+            let mut i = 2;
+            while i + 9 < b.len() {
+                if b[i] != 0xFF {
+                    return None;
+                }
+                let marker = b[i + 1];
+                let len = be16(i + 2)? as usize;
+                if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+                    return Some((be16(i + 7)?, be16(i + 5)?));
+                }
+                i += 2 + len;
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// The time the next image may take, or `None` once the budget is spent.
 fn admit(spend: &OcrSpend, budget: &OcrBudget) -> Option<Duration> {
     if spend.images >= budget.max_images {
@@ -161,4 +210,27 @@ fn admit(spend: &OcrSpend, budget: &OcrBudget) -> Option<Duration> {
     }
     let left = budget.time.saturating_sub(spend.time);
     (!left.is_zero()).then_some(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_come_from_png_gif_and_jpeg_headers() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&[0, 0, 4, 0, 0, 0, 0, 20]);
+        assert_eq!(dimensions(&png, ImageKind::Png), Some((1024, 20)));
+        let gif = b"GIF89a\x10\x00\x08\x00";
+        assert_eq!(dimensions(gif, ImageKind::Gif), Some((16, 8)));
+        // SOI, an APP0 segment of 16 bytes, then SOF0 with 600 x 800.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+        jpeg.extend_from_slice(&[0; 14]);
+        jpeg.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0x03, 0x20, 0x02, 0x58, 1, 0, 0]);
+        assert_eq!(dimensions(&jpeg, ImageKind::Jpeg), Some((600, 800)));
+        assert_eq!(dimensions(&jpeg[..10], ImageKind::Jpeg), None);
+        assert_eq!(ImageKind::sniff(b"P5\n2 2\n255\n...."), Some(ImageKind::Pnm));
+        assert_eq!(ImageKind::sniff(b"P5x"), None);
+        assert_eq!(ImageKind::sniff(b"\xFF\x4F\xFF\x51rest"), Some(ImageKind::Jp2));
+    }
 }

@@ -3,6 +3,7 @@
 //! embedded objects. An encrypted package is reported, not guessed at.
 
 use super::ground::{Cause, Ctx, SegmentKind};
+use super::image_text;
 use super::sheet_places;
 use super::sniff;
 use super::xml;
@@ -24,6 +25,17 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str)
     let names = archive.names.clone();
     for (i, name) in names.iter().enumerate() {
         let base = name.rsplit('/').next().unwrap_or(name);
+        if name.starts_with("Pictures/") && ctx.image_text().is_some() {
+            // Pictures pasted into the document: scans, screenshots.
+            let loc = format!("{location}:{name}");
+            if !ctx.count_entry(&loc) {
+                return;
+            }
+            if let Ok(bytes) = archive.read(ctx, i) {
+                image_text::read_picture(ctx, &bytes, &loc);
+            }
+            continue;
+        }
         if !matches!(base, "content.xml" | "styles.xml" | "meta.xml") {
             continue;
         }

@@ -12,6 +12,7 @@ use quick_xml::Reader;
 
 use super::dispatch::{self, Embedded};
 use super::ground::{Cause, Ctx, File, SegmentKind};
+use super::image_text;
 use super::sheet_places;
 use super::xml;
 use super::zip::Archive;
@@ -54,6 +55,16 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str,
     for (i, name) in names.iter().enumerate() {
         let loc = format!("{location}:{name}");
         let base = name.rsplit('/').next().unwrap_or(name);
+        if name.contains("/media/") && ctx.image_text().is_some() {
+            // Pictures pasted into the document: scans, screenshots.
+            if !ctx.count_entry(&loc) {
+                return;
+            }
+            if let Ok(bytes) = archive.read(ctx, i) {
+                image_text::read_picture(ctx, &bytes, &loc);
+            }
+            continue;
+        }
         if name.ends_with('/')
             || name == "xl/sharedStrings.xml"
             || SKIP_PARTS.contains(&base)
