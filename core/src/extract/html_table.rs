@@ -4,24 +4,7 @@
 //! such a header are read again with the two cells joined.
 
 use super::html::markup_text;
-
-/// Does a header cell say its column holds CPR numbers?
-pub(super) fn is_cpr_header(text: &str) -> bool {
-    if text.chars().count() > 40 {
-        return false;
-    }
-    let t: String = text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    t.contains("cpr") || t.contains("personnummer") || t.contains("personnr")
-}
-
-struct Cell {
-    column: usize,
-    text: String,
-}
+use super::split_cells::{Cell, SplitCells};
 
 /// Tag at the start of `s` (just after `<`): lower-case name and whether it
 /// closes, plus the `colspan`.
@@ -100,20 +83,6 @@ fn rows(html: &str) -> Vec<Vec<Cell>> {
     rows
 }
 
-fn digits(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `241085` + `1337` (either may carry the dash) as `241085-1337`.
-fn joined(left: &str, right: &str) -> Option<String> {
-    let l = left.strip_suffix(['-', '\u{2013}']).unwrap_or(left).trim();
-    let r = right
-        .strip_prefix(['-', '\u{2013}'])
-        .unwrap_or(right)
-        .trim();
-    (digits(l, 6) && digits(r, 4)).then(|| format!("{l}-{r}"))
-}
-
 /// One line per row where a CPR column's date part and serial were split
 /// over two adjacent cells: the joined number. Empty for most HTML (no CPR
 /// header at all), found without building the table.
@@ -124,26 +93,11 @@ pub fn joined_cpr_cells(html: &str) -> Vec<String> {
     if !header_words.is_ok_and(|w| w.is_match(html)) {
         return Vec::new();
     }
-    let mut found = Vec::new();
-    // Columns headed CPR in the table being read.
-    let mut cpr_columns: Vec<usize> = Vec::new();
+    let mut split = SplitCells::default();
     for row in rows(html) {
-        if let Some(h) = row.iter().find(|c| is_cpr_header(&c.text)) {
-            cpr_columns = vec![h.column];
-            continue;
-        }
-        for &col in &cpr_columns {
-            let left = row.iter().position(|c| c.column == col);
-            if let Some(i) = left {
-                if let (Some(a), Some(b)) = (row.get(i), row.get(i + 1)) {
-                    if let Some(n) = joined(&a.text, &b.text) {
-                        found.push(n);
-                    }
-                }
-            }
-        }
+        split.row(&row);
     }
-    found
+    split.found()
 }
 
 #[cfg(test)]

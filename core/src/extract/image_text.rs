@@ -229,8 +229,14 @@ mod tests {
         jpeg.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0x03, 0x20, 0x02, 0x58, 1, 0, 0]);
         assert_eq!(dimensions(&jpeg, ImageKind::Jpeg), Some((600, 800)));
         assert_eq!(dimensions(&jpeg[..10], ImageKind::Jpeg), None);
-        assert_eq!(ImageKind::sniff(b"P5\n2 2\n255\n...."), Some(ImageKind::Pnm));
+        assert_eq!(
+            ImageKind::sniff(b"P5\n2 2\n255\n...."),
+            Some(ImageKind::Pnm)
+        );
         assert_eq!(ImageKind::sniff(b"P5x"), None);
-        assert_eq!(ImageKind::sniff(b"\xFF\x4F\xFF\x51rest"), Some(ImageKind::Jp2));
+        assert_eq!(
+            ImageKind::sniff(b"\xFF\x4F\xFF\x51rest"),
+            Some(ImageKind::Jp2)
+        );
     }
 }

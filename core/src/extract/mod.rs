@@ -54,6 +54,7 @@ mod ppt;
 mod rtf;
 mod sheet_places;
 mod sniff;
+mod split_cells;
 mod summary;
 mod text;
 mod text_forms;

@@ -14,6 +14,7 @@ use super::dispatch::{self, Embedded};
 use super::ground::{Cause, Ctx, File, SegmentKind};
 use super::image_text;
 use super::sheet_places;
+use super::split_cells::{is_cpr_header, Cell, SplitCells};
 use super::xml;
 use super::zip::Archive;
 
@@ -199,19 +200,6 @@ fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
 }
 
 /// Does a header cell say the column holds CPR numbers?
-fn is_cpr_header(text: &str) -> bool {
-    // Most cells are numbers: every header word holds a c or a p.
-    if !text.bytes().any(|b| matches!(b | 0x20, b'c' | b'p')) {
-        return false;
-    }
-    let t: String = text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    t.contains("cpr") || t.contains("personnummer") || t.contains("personnr")
-}
-
 /// Column letters of a cell reference ("AB12" → "AB").
 fn column_of(reference: &str) -> String {
     reference
@@ -226,7 +214,19 @@ fn restore_leading_zero(value: &str) -> Option<String> {
     (int.len() == 9 && int.bytes().all(|b| b.is_ascii_digit())).then(|| format!("0{int}"))
 }
 
-/// One worksheet as text: a line per row, a tab between cells.
+/// The 0-based column of column letters ("A" → 0, "AB" → 27).
+fn column_number(letters: &str) -> Option<usize> {
+    letters
+        .bytes()
+        .try_fold(0usize, |n, b| {
+            let d = (b.to_ascii_uppercase().checked_sub(b'A')? as usize) + 1;
+            (d <= 26).then(|| n.checked_mul(26)?.checked_add(d))?
+        })?
+        .checked_sub(1)
+}
+
+/// One worksheet as text: a line per row, a tab between cells, then a line
+/// for each CPR number split over two cells under a CPR header.
 fn sheet_text(
     ctx: &mut Ctx<'_>,
     bytes: &[u8],
@@ -241,9 +241,18 @@ fn sheet_text(
     let (mut col, mut ty, mut value) = (String::new(), String::new(), String::new());
     let (mut in_v, mut in_t) = (false, false);
     let mut row_has_cells = false;
+    // Cells of the current row, kept only once a CPR header has been seen.
+    let (mut split, mut row_cells, mut next_column) = (SplitCells::default(), Vec::new(), 0);
+    let finish = |mut out: String, split: SplitCells| {
+        for n in split.found() {
+            out.push_str(&n);
+            out.push('\n');
+        }
+        out
+    };
     loop {
         if ctx.tick(location) {
-            return (out, None);
+            return (finish(out, split), None);
         }
         match reader.read_event() {
             Ok(Event::Start(e)) => match e.local_name().as_ref() {
@@ -285,11 +294,17 @@ fn sheet_text(
                         },
                         _ => value.clone(),
                     };
-                    if is_cpr_header(&text)
-                        && !col.is_empty()
-                        && !cpr_columns.iter().any(|(c, _)| *c == col)
-                    {
+                    let header = is_cpr_header(&text);
+                    if header && !col.is_empty() && !cpr_columns.iter().any(|(c, _)| *c == col) {
                         cpr_columns.push((col.clone(), text.trim().to_string()));
+                    }
+                    let column = column_number(&col).unwrap_or(next_column);
+                    next_column = column + 1;
+                    if header || !cpr_columns.is_empty() {
+                        row_cells.push(Cell {
+                            column,
+                            text: text.trim().to_string(),
+                        });
                     }
                     if row_has_cells {
                         out.push('\t');
@@ -300,13 +315,18 @@ fn sheet_text(
                 "row" => {
                     out.push('\n');
                     row_has_cells = false;
+                    next_column = 0;
+                    if !row_cells.is_empty() {
+                        split.row(&row_cells);
+                        row_cells.clear();
+                    }
                 }
                 _ => {}
             },
             Ok(Event::Text(t)) if in_v || in_t => value.push_str(&t.xml10_content()),
             Ok(Event::GeneralRef(r)) if in_v || in_t => push_ref(&mut value, &r),
-            Ok(Event::Eof) => return (out, None),
-            Err(e) => return (out, Some(format!("broken XML: {e}"))),
+            Ok(Event::Eof) => return (finish(out, split), None),
+            Err(e) => return (finish(out, split), Some(format!("broken XML: {e}"))),
             _ => {}
         }
     }
@@ -338,6 +358,22 @@ mod tests {
     }
 
     #[test]
+    fn a_number_split_over_two_cells_under_a_cpr_header_is_joined() {
+        let sheet = br#"<worksheet><sheetData>
+            <row r="1"><c r="A1" t="inlineStr"><is><t>Navn</t></is></c><c r="B1" t="inlineStr"><is><t>CPR-nummer</t></is></c></row>
+            <row r="2"><c r="A2" t="inlineStr"><is><t>Jens</t></is></c><c r="B2" t="inlineStr"><is><t>241085</t></is></c><c r="C2"><v>1337</v></c></row>
+            <row r="3"><c r="A3" t="inlineStr"><is><t>Ida</t></is></c><c r="B3"><v>2410</v></c><c r="C3"><v>85</v></c></row>
+            </sheetData></worksheet>"#;
+        let mut ctx = Ctx::new(&crate::extract::Limits::default());
+        let (t, err) = sheet_text(&mut ctx, sheet, "test", None);
+        assert!(err.is_none());
+        assert_eq!(
+            t,
+            "Navn\tCPR-nummer\nJens\t241085\t1337\nIda\t2410\t85\n241085-1337\n"
+        );
+    }
+
+    #[test]
     fn print_headers_are_found_after_the_cells_with_or_without_a_prefix() {
         let limits = crate::extract::Limits::default();
         for sheet in [
@@ -356,12 +392,11 @@ mod tests {
     }
 
     #[test]
-    fn headers() {
-        assert!(is_cpr_header("CPR-nummer"));
-        assert!(is_cpr_header("Personnr."));
-        assert!(!is_cpr_header("Telefon"));
-        assert!(!is_cpr_header("2410851337"));
-        assert!(is_cpr_header("PERSONNUMMER"));
+    fn leading_zeros_and_columns() {
+        assert_eq!(column_number("A"), Some(0));
+        assert_eq!(column_number("AB"), Some(27));
+        assert_eq!(column_number(""), None);
+        assert_eq!(column_number("A1"), None);
         assert_eq!(restore_leading_zero("101650000"), Some("0101650000".into()));
         assert_eq!(restore_leading_zero("1016500001"), None);
     }

@@ -223,19 +223,28 @@ impl Sheet {
     }
 
     /// Rows as lines, cells separated by tabs; a 9-digit number under a
-    /// CPR header gets back the leading zero Excel dropped.
+    /// CPR header gets back the leading zero Excel dropped, and a number
+    /// split over two cells under a CPR header gets a line of its own.
     fn layout(&self) -> String {
+        use super::split_cells::{Cell as RowCell, SplitCells};
         let mut cpr_cols: Vec<u16> = Vec::new();
         let mut out = String::new();
         let mut row = None;
+        let (mut split, mut row_cells) = (SplitCells::default(), Vec::new());
         for (&(r, c), cell) in &self.cells {
             if row.is_some_and(|prev| prev != r) {
                 out.push('\n');
+                split.row(&row_cells);
+                row_cells.clear();
             } else if row.is_some() {
                 out.push('\t');
             }
             row = Some(r);
-            if !cell.numeric && super::html_table::is_cpr_header(&cell.text) {
+            row_cells.push(RowCell {
+                column: c as usize,
+                text: cell.text.trim().to_string(),
+            });
+            if !cell.numeric && super::split_cells::is_cpr_header(&cell.text) {
                 cpr_cols.push(c);
             }
             let nine = cell.text.len() == 9 && cell.text.bytes().all(|b| b.is_ascii_digit());
@@ -243,6 +252,11 @@ impl Sheet {
                 out.push('0');
             }
             out.push_str(&cell.text);
+        }
+        split.row(&row_cells);
+        for n in split.found() {
+            out.push('\n');
+            out.push_str(&n);
         }
         out
     }
@@ -469,6 +483,19 @@ mod tests {
         let cut: &[u8] = &[9, 0, 0, b'a'];
         let parts = [cut];
         assert_eq!(Chunks::new(&parts).rich_string(), None);
+    }
+
+    #[test]
+    fn layout_joins_a_number_split_under_a_cpr_header() {
+        let mut sheet = Sheet::default();
+        sheet.set(Some((0, 0)), "CPR-nr.".into(), false);
+        sheet.set(Some((1, 0)), "241085".into(), true);
+        sheet.set(Some((1, 1)), "1337".into(), true);
+        sheet.set(Some((2, 0)), "101650000".into(), true);
+        assert_eq!(
+            sheet.layout(),
+            "CPR-nr.\n241085\t1337\n0101650000\n241085-1337"
+        );
     }
 
     #[test]
