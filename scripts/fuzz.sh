@@ -73,6 +73,7 @@ run_one() {
     local log="$fuzz/logs/$target.$(date -u +%Y%m%dT%H%M%S).log"
     local before after
     before=$(find "$fuzz/artifacts/$target" -type f | wc -l)
+    local started=$SECONDS
     echo "fuzz.sh: $target for $seconds s (log $log)" >&2
     (cd "$fuzz" && cargo fuzz run -O "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
@@ -82,7 +83,8 @@ run_one() {
     # Fork mode prints "#N: cov: ... exec/s: ..."; the last one holds the total.
     local execs
     execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
-    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$seconds" "${execs:-0}" \
+    # The seconds it really ran (an interrupted run is shorter than asked).
+    printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$((SECONDS - started))" "${execs:-0}" \
         "$((after - before))" >>"$fuzz/logs/runs.tsv"
     echo "fuzz.sh: $target: ${execs:-0} executions, $((after - before)) new crash/timeout artifacts" >&2
 }

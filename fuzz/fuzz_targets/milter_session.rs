@@ -5,5 +5,8 @@ use cpr_milter_fuzz::milter_wire::{run_session, Session};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|session: Session| {
+    if std::env::var_os("FUZZ_SHOW").is_some() {
+        eprintln!("{session:?}");
+    }
     run_session(&session);
 });

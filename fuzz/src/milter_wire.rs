@@ -251,8 +251,47 @@ fn no_reply_bit(op: &Op) -> u32 {
     }
 }
 
-/// Runs one session: negotiation, then `ops` in order, until the milter
-/// closes the connection or a command ends the session.
+/// Where the MTA is in the protocol, to send only commands an MTA sends in
+/// that order: the milter library ignores out-of-order commands without an
+/// answer (as libmilter does), which is not the daemon's to fix.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Start,
+    Connected,
+    /// After HELO, or after a finished or aborted transaction.
+    Idle,
+    Mail,
+    Rcpt,
+    Data,
+    Headers,
+    Eoh,
+    Body,
+}
+
+impl Stage {
+    /// The stage after `op`, or `None` when an MTA would not send it now.
+    fn after(self, op: &Op) -> Option<Stage> {
+        use Stage::*;
+        let ok = |allowed: &[Stage], next: Stage| allowed.contains(&self).then_some(next);
+        match op {
+            Op::Connect { .. } => ok(&[Start], Connected),
+            Op::Helo(_) => ok(&[Connected, Idle], Idle),
+            Op::Mail(_) => ok(&[Connected, Idle], Mail),
+            Op::Rcpt(_) => ok(&[Mail, Rcpt], Rcpt),
+            Op::Data => ok(&[Rcpt], Data),
+            Op::Header(..) => ok(&[Rcpt, Data, Headers], Headers),
+            Op::Eoh => ok(&[Rcpt, Data, Headers], Eoh),
+            Op::Body(_) => ok(&[Eoh, Body], Body),
+            Op::Eom => ok(&[Eoh, Body], Idle),
+            Op::Abort => (self != Start).then_some(if self == Connected { Connected } else { Idle }),
+            Op::Macros { .. } | Op::Quit | Op::Raw(..) => Some(self),
+        }
+    }
+}
+
+/// Runs one session: negotiation, then `ops` in order (those an MTA would
+/// send at that point), until the milter closes the connection or a
+/// command ends the session.
 pub fn run_session(session: &Session) {
     let ops = &session.ops;
     let mut s = UnixStream::connect(daemon_socket()).expect("connect to the milter");
@@ -274,7 +313,12 @@ pub fn run_session(session: &Session) {
         other => panic!("negotiation answered {:?}", other.map(|(c, _)| c as char)),
     };
     assert_eq!(agreed & !offered, 0, "the milter asked for options not offered");
+    let mut stage = Stage::Start;
     for op in ops {
+        let Some(next) = stage.after(op) else {
+            continue;
+        };
+        stage = next;
         let (bytes, answered) = encode(op);
         if s.write_all(&bytes).is_err() {
             return;
