@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod inprocess;
 pub mod milter;
 pub mod postfix;
+pub mod scans;
 pub mod sendmail;
 pub mod skip;
 pub mod smtp;
