@@ -2,7 +2,9 @@
 """Writes the OCR benchmark's inputs into DIR: three one-page scans
 (page-1.png ... page-3.png, rendered from PDFs written here by poppler's
 pdftoppm at 150 dpi, grey) showing a form with a synthetic CPR number on
-page 3, and scan3.eml, a mail carrying the three as PNG attachments.
+page 3; scan3.eml, a mail carrying the three as PNG attachments; and
+scanpdf3.eml, a mail carrying them as one 3-page scanned PDF made by
+img2pdf (what a scanner's "scan to PDF" sends).
 
 usage: make_ocr_mail.py DIR
 """
@@ -64,6 +66,17 @@ def main():
         )
     mail += "--sep--\r\n"
     (d / "scan3.eml").write_bytes(mail.encode())
+    pages = [str(d / f"page-{n}.png") for n in range(1, len(PAGES) + 1)]
+    subprocess.run(["img2pdf", *pages, "-o", str(d / "scan3.pdf")], check=True)
+    b64 = base64.encodebytes((d / "scan3.pdf").read_bytes()).decode().replace("\n", "\r\n")
+    pdf_mail = (
+        "From: jens@nyborg.dk\r\nTo: borger@example.org\r\nSubject: Indscannet blanket\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="sep"\r\n\r\n'
+        "--sep\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHermed blanketten.\r\n"
+        '--sep\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="scan.pdf"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{b64}--sep--\r\n"
+    )
+    (d / "scanpdf3.eml").write_bytes(pdf_mail.encode())
 
 
 if __name__ == "__main__":
