@@ -9,7 +9,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::scans::{mail_with_type, pdf_page, tool_scanned_pdf};
+use support::scans::{mail_with_type, pdf_of, pdf_page, tool_scanned_pdf};
 
 /// `lines` rendered to a PNG (150 dpi, grey) in `dir`.
 fn png(dir: &Path, stem: &str, lines: &[&str]) -> Vec<u8> {
@@ -63,34 +63,20 @@ fn scanned_pdf(jpeg: &[u8]) -> Vec<u8> {
         ]
         .concat(),
     ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        pdf.extend_from_slice(o);
-        pdf.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    pdf
+    pdf_of(&objects)
 }
 
 /// A mail carrying `images` as PNG attachments, named by their keys.
 fn mail_with(images: &[(&str, &[u8])]) -> Vec<u8> {
     mail_with_type("image/png", images)
+}
+
+/// The locations of a `scan --json` verdict's findings.
+fn finding_locations(verdict: &serde_json::Value) -> Vec<&str> {
+    verdict["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["location"].as_str()).collect())
+        .unwrap_or_default()
 }
 
 const CONFIG: &str =
@@ -153,12 +139,7 @@ fn a_number_in_a_scanned_image_is_rejected_and_its_clean_twin_accepted() {
     };
     let leak = by_name("/leak.eml");
     assert_eq!(leak["action"], "reject", "{leak}");
-    let locations: Vec<&str> = leak["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["location"].as_str())
-        .collect();
+    let locations = finding_locations(leak);
     assert!(
         locations.contains(&"attachment:blanket.png"),
         "{locations:?}"
@@ -211,12 +192,7 @@ fn a_scanned_pdf_page_is_read_through_its_jpeg() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(first["action"], "reject", "{first}");
-    let locations: Vec<&str> = first["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["location"].as_str())
-        .collect();
+    let locations = finding_locations(&first);
     assert!(
         locations.contains(&"attachment:scan.pdf:page1:image1"),
         "{locations:?}"
@@ -260,12 +236,7 @@ fn scanned_pdfs_are_read_whatever_their_image_encoding() {
             .collect();
         assert_eq!(verdicts.len(), 2, "{how}: {stdout}");
         assert_eq!(verdicts[0]["action"], "reject", "{how}: {}", verdicts[0]);
-        let locations: Vec<&str> = verdicts[0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|f| f["location"].as_str())
-            .collect();
+        let locations = finding_locations(&verdicts[0]);
         assert!(
             locations.contains(&"attachment:scan.pdf:page1:image1"),
             "{how}: {locations:?}"

@@ -6,6 +6,8 @@ use std::io::{Cursor, Write};
 
 mod common;
 
+use common::zip_of;
+
 use cpr_milter_core::extract::{
     extract, extract_headers, Cause, Extracted, Limits, SegmentKind, Unscannable,
 };
@@ -32,17 +34,6 @@ Content-Transfer-Encoding: base64\r\n\r\n"
     }
     raw.extend_from_slice(b"--h--\r\n");
     raw
-}
-
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in entries {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! letters are forgiven after a keyword, the per-message budget ends in
 //! `unscannable` (limit), and a failing engine never breaks the scan.
 
+mod common;
+
+use common::{base64, zip_of};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -59,24 +62,6 @@ fn mail_with_images(n: usize) -> Vec<u8> {
     }
     m.push_str("--b--\r\n");
     m.into_bytes()
-}
-
-fn base64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn inspector() -> Inspector {
@@ -177,18 +162,6 @@ fn png_of_size(w: u32, h: u32) -> Vec<u8> {
     p.extend_from_slice(&h.to_be_bytes());
     p.extend_from_slice(b"\x08\0\0\0\0 fake image data");
     p
-}
-
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in entries {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
 }
 
 /// A mail with one attachment `name` of content type `ctype`.

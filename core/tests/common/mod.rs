@@ -1,6 +1,6 @@
 //! Shared by the core integration tests: the real-mail corpus, the skip
-//! protocol for when it is missing, and a base64 encoder for building test
-//! mails.
+//! protocol for when it is missing, a base64 encoder and a ZIP writer for
+//! building test mails.
 //!
 //! The corpus (about 5,700 real messages nobody here wrote) is not ours to
 //! redistribute, so a plain clone does not have it. Its location is
@@ -114,4 +114,16 @@ pub fn base64(data: &[u8]) -> String {
         });
     }
     s
+}
+
+/// A deflated ZIP archive of `entries` (name, bytes).
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
 }
