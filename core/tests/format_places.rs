@@ -2,7 +2,8 @@
 //! spreadsheet sheet names, print headers, cell comments and document
 //! properties (XLSX and ODS made by LibreOffice from one source), and PDF
 //! annotations and form fields (fixtures/extract/fmt-*-places.eml, made by
-//! fixtures/gen/make_format_fixtures.py). Each leaking fixture is rejected
+//! fixtures/gen/make_format_fixtures.py), and a number shown with a dash
+//! only by the cell's custom number format. Each leaking fixture is rejected
 //! for the number in that place; each clean twin is accepted.
 
 mod common;
@@ -108,6 +109,19 @@ fn xlsx_sheet_names_print_header_comment_and_properties() {
         "fmt-xlsx-places.eml",
         &[&sheetnames, &header, &comments, &core],
     );
+}
+
+#[test]
+fn xlsx_cell_shown_through_a_custom_number_format() {
+    // LibreOffice stores 2410851337 with the format 000000-0000; the
+    // column header does not say CPR, so only the format gives the dash.
+    let sheet = "attachment:udbetalinger.xlsx:xl/worksheets/sheet1.xml";
+    assert_places(
+        "fmt-xlsx-numformat.eml",
+        &[(sheet, "Jens Hansen\t241085-1337")],
+        &[(sheet, "Jens Hansen\t123456-7890")],
+    );
+    assert_verdicts("fmt-xlsx-numformat.eml", &[sheet]);
 }
 
 #[test]

@@ -52,6 +52,7 @@ mod ooxml;
 mod pdf;
 mod ppt;
 mod rtf;
+mod sheet_formats;
 mod sheet_places;
 mod sniff;
 mod split_cells;

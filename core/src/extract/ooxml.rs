@@ -13,6 +13,7 @@ use quick_xml::Reader;
 use super::dispatch::{self, Embedded};
 use super::ground::{Cause, Ctx, File, SegmentKind};
 use super::image_text;
+use super::sheet_formats::{self, DigitPattern};
 use super::sheet_places;
 use super::split_cells::{is_cpr_header, Cell, SplitCells};
 use super::xml;
@@ -53,6 +54,16 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str,
             }
         }
     }
+    // Custom number formats such as 000000-0000 decide what a cell shows.
+    let mut patterns = Vec::new();
+    if let Some(i) = archive.index_of("xl/styles.xml") {
+        let loc = format!("{location}:xl/styles.xml");
+        if ctx.count_entry(&loc) {
+            if let Ok(bytes) = archive.read(ctx, i) {
+                patterns = sheet_formats::cell_patterns(ctx, &bytes, &loc);
+            }
+        }
+    }
     for (i, name) in names.iter().enumerate() {
         let loc = format!("{location}:{name}");
         let base = name.rsplit('/').next().unwrap_or(name);
@@ -90,7 +101,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, archive: &mut Archive<'_>, location: &str,
             continue;
         }
         let (text, err) = if name.starts_with("xl/worksheets/") {
-            sheet_text(ctx, &bytes, &loc, shared.as_mut())
+            sheet_text(ctx, &bytes, &loc, shared.as_mut(), &patterns)
         } else {
             xml::part_text(ctx, &bytes, &loc)
         };
@@ -232,6 +243,7 @@ fn sheet_text(
     bytes: &[u8],
     location: &str,
     mut shared: Option<&mut SharedStrings>,
+    patterns: &[Option<DigitPattern>],
 ) -> (String, Option<String>) {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = false;
@@ -239,6 +251,7 @@ fn sheet_text(
     // Column letters → the header text that called it a CPR column.
     let mut cpr_columns: Vec<(String, String)> = Vec::new();
     let (mut col, mut ty, mut value) = (String::new(), String::new(), String::new());
+    let mut style: Option<usize> = None;
     let (mut in_v, mut in_t) = (false, false);
     let mut row_has_cells = false;
     // Cells of the current row, kept only once a CPR header has been seen.
@@ -260,11 +273,13 @@ fn sheet_text(
                     value.clear();
                     col.clear();
                     ty.clear();
+                    style = None;
                     for a in e.attributes().flatten() {
                         let v = a.value.to_string();
                         match a.key.local_name().as_ref() {
                             "r" => col = column_of(&v),
                             "t" => ty = v,
+                            "s" => style = v.parse().ok(),
                             _ => {}
                         }
                     }
@@ -285,13 +300,22 @@ fn sheet_text(
                             }
                             _ => String::new(),
                         },
-                        "" | "n" => match cpr_columns.iter().find(|(c, _)| *c == col) {
-                            Some((_, header)) => match restore_leading_zero(value.trim()) {
-                                Some(v) => format!("{header} {v}"),
-                                None => value.clone(),
-                            },
-                            None => value.clone(),
-                        },
+                        "" | "n" => {
+                            let shown = style
+                                .and_then(|s| patterns.get(s))
+                                .and_then(Option::as_ref)
+                                .and_then(|p| p.show(&value));
+                            let header = cpr_columns.iter().find(|(c, _)| *c == col);
+                            match (shown, header) {
+                                (Some(v), Some((_, h))) => format!("{h} {v}"),
+                                (Some(v), None) => v,
+                                (None, Some((_, h))) => match restore_leading_zero(value.trim()) {
+                                    Some(v) => format!("{h} {v}"),
+                                    None => value.clone(),
+                                },
+                                (None, None) => value.clone(),
+                            }
+                        }
                         _ => value.clone(),
                     };
                     let header = is_cpr_header(&text);
@@ -348,13 +372,24 @@ mod tests {
             <row r="3"><c r="A3"><v>2410851337</v></c><c r="B3"><v>123456789</v></c></row>
             </sheetData></worksheet>"#;
         let mut ctx = Ctx::new(&crate::extract::Limits::default());
-        let (t, err) = sheet_text(&mut ctx, sheet, "test", Some(&mut shared));
+        let (t, err) = sheet_text(&mut ctx, sheet, "test", Some(&mut shared), &[]);
         assert!(err.is_none());
         assert_eq!(
             t,
             "CPR-nr\tNavn\nCPR-nr 0101650000\tJens\n2410851337\t123456789\n"
         );
         assert!(shared.used.iter().all(|u| *u));
+    }
+
+    #[test]
+    fn a_custom_number_format_shows_the_number_as_written() {
+        let sheet = br#"<worksheet><sheetData>
+            <row r="1"><c r="A1" s="1"><v>2410851337</v></c><c r="B1" s="1"><v>101650000</v></c><c r="C1"><v>2410851337</v></c></row>
+            </sheetData></worksheet>"#;
+        let patterns = [None, sheet_formats::DigitPattern::parse("000000-0000")];
+        let mut ctx = Ctx::new(&crate::extract::Limits::default());
+        let (t, _) = sheet_text(&mut ctx, sheet, "test", None, &patterns);
+        assert_eq!(t, "241085-1337\t010165-0000\t2410851337\n");
     }
 
     #[test]
@@ -365,7 +400,7 @@ mod tests {
             <row r="3"><c r="A3" t="inlineStr"><is><t>Ida</t></is></c><c r="B3"><v>2410</v></c><c r="C3"><v>85</v></c></row>
             </sheetData></worksheet>"#;
         let mut ctx = Ctx::new(&crate::extract::Limits::default());
-        let (t, err) = sheet_text(&mut ctx, sheet, "test", None);
+        let (t, err) = sheet_text(&mut ctx, sheet, "test", None, &[]);
         assert!(err.is_none());
         assert_eq!(
             t,
