@@ -1,4 +1,5 @@
-//! `check-config` says plainly which mode is in force, and the configuration
+//! `check-config` says plainly which mode is in force and shows the admission,
+//! metrics and OCR settings in force, and the configuration
 //! the Debian package installs is valid, starts in monitor mode and listens
 //! inside Postfix's chroot.
 
@@ -50,5 +51,31 @@ fn packaged_configuration_starts_in_monitor_mode_on_the_chroot_socket() {
     assert!(
         text.contains("mode: enforce") && text.contains("systemctl reload cpr-milter"),
         "the packaged file must say how to switch to enforce"
+    );
+}
+
+#[test]
+fn check_config_shows_admission_metrics_and_ocr_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("milter.yaml");
+    std::fs::write(
+        &cfg,
+        "listen: inet:127.0.0.1:1\nadmission:\n  slot_wait_seconds: 5\n\
+         metrics:\n  listen: inet:127.0.0.1:9\nocr:\n  enabled: true\n  max_images: 3\n",
+    )
+    .unwrap();
+    let shown = check_config(&cfg);
+    let line = |label: &str| {
+        shown
+            .lines()
+            .find(|l| l.starts_with(&format!("{label}:")))
+            .unwrap_or_else(|| panic!("no {label} line: {shown}"))
+            .to_string()
+    };
+    assert!(line("admission").contains("slot wait 5 s"), "{shown}");
+    assert!(line("metrics").contains("127.0.0.1:9"), "{shown}");
+    assert!(
+        line("ocr").contains("on (tesseract -l dan+eng), 3 images"),
+        "{shown}"
     );
 }

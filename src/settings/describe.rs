@@ -92,6 +92,47 @@ pub fn describe(loaded: &Loaded) -> String {
             .as_ref()
             .map_or("off".to_string(), |p| format!("keyed by {}", p.display())),
     );
+    let a = &d.admission;
+    let or_auto = |n: usize, auto: &str| {
+        if n == 0 {
+            auto.to_string()
+        } else {
+            n.to_string()
+        }
+    };
+    line(
+        "admission",
+        format!(
+            "connections {} ({} per peer), idle timeout {} s, light slots {}, heavy slots {}, light up to {} bytes, heavy per client {}, slot wait {} s",
+            a.max_connections,
+            a.max_connections_per_peer,
+            a.idle_timeout.as_secs(),
+            or_auto(a.light_slots, "2 x CPUs"),
+            or_auto(a.heavy_slots, "CPUs"),
+            a.light_max_bytes,
+            or_auto(a.max_inspections_per_client, "half the heavy slots"),
+            a.slot_wait.as_secs()
+        ),
+    );
+    line(
+        "metrics",
+        d.metrics_listen
+            .as_ref()
+            .map_or("off".to_string(), |l| format!("on {l}")),
+    );
+    line(
+        "ocr",
+        if d.ocr.enabled {
+            format!(
+                "on (tesseract -l {}), {} images and {} s per message",
+                d.ocr.languages.join("+"),
+                d.ocr.budget.max_images,
+                d.ocr.budget.time.as_secs()
+            )
+        } else {
+            "off".to_string()
+        },
+    );
     s.push_str("replies:\n");
     for (rule, t) in p.replies.iter() {
         s.push_str(&format!(
