@@ -112,7 +112,7 @@ fn xlsx_sheet_names_print_header_comment_and_properties() {
 }
 
 #[test]
-fn xlsx_cell_shown_through_a_custom_number_format() {
+fn xlsx_and_xls_cells_shown_through_a_custom_number_format() {
     // LibreOffice stores 2410851337 with the format 000000-0000; the
     // column header does not say CPR, so only the format gives the dash.
     let sheet = "attachment:udbetalinger.xlsx:xl/worksheets/sheet1.xml";
@@ -122,6 +122,14 @@ fn xlsx_cell_shown_through_a_custom_number_format() {
         &[(sheet, "Jens Hansen\t123456-7890")],
     );
     assert_verdicts("fmt-xlsx-numformat.eml", &[sheet]);
+    // The same sheet saved as Excel 97: FORMAT and XF records.
+    let sheet = "attachment:udbetalinger.xls:sheet:Udbetalinger";
+    assert_places(
+        "fmt-xls-numformat.eml",
+        &[(sheet, "Jens Hansen\t241085-1337")],
+        &[(sheet, "Jens Hansen\t123456-7890")],
+    );
+    assert_verdicts("fmt-xls-numformat.eml", &[sheet]);
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use super::compound::{self as ole, Ole};
 use super::ground::{Cause, Ctx, SegmentKind};
+use super::sheet_formats::DigitPattern;
 use super::text;
 
 const BOF: u16 = 0x0809;
@@ -28,6 +29,8 @@ const STRING: u16 = 0x0207;
 const HEADER: u16 = 0x0014;
 const FOOTER: u16 = 0x0015;
 const TXO: u16 = 0x01B6;
+const FORMAT: u16 = 0x041E;
+const XF: u16 = 0x00E0;
 
 /// One record with its CONTINUE parts.
 struct Record<'b> {
@@ -289,8 +292,22 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
     // Sheet names by the stream offset of their BOF record.
     let mut names: BTreeMap<usize, String> = BTreeMap::new();
     let mut sst: Vec<String> = Vec::new();
+    // Custom number formats by id, and each cell style's format id.
+    let mut formats: BTreeMap<u16, DigitPattern> = BTreeMap::new();
+    let mut xf_formats: Vec<u16> = Vec::new();
     for r in &recs {
+        let u16_at = |d: &[u8], i: usize| d.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
         match r.kind {
+            FORMAT => {
+                let d = r.parts[0];
+                let code = d.get(2..).and_then(unicode_string);
+                if let (Some(id), Some(p)) =
+                    (u16_at(d, 0), code.and_then(|c| DigitPattern::parse(&c)))
+                {
+                    formats.insert(id, p);
+                }
+            }
+            XF => xf_formats.push(u16_at(r.parts[0], 2).unwrap_or(0)),
             BOUNDSHEET => {
                 let d = r.parts[0];
                 if d.len() >= 8 {
@@ -320,6 +337,15 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
             _ => {}
         }
     }
+    // A number as its cell style shows it (`ixfe` indexes the XF records).
+    let shown = |ixfe: Option<u16>, v: f64| {
+        let text = number_text(v);
+        ixfe.and_then(|x| xf_formats.get(x as usize))
+            .and_then(|f| formats.get(f))
+            .and_then(|p| p.show(&text))
+            .unwrap_or(text)
+    };
+    let ixfe_of = |d: &[u8]| d.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]]));
     let mut sheets: Vec<Sheet> = Vec::new();
     let mut pending_formula: Option<(u16, u16)> = None;
     for r in &recs {
@@ -353,13 +379,13 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
             NUMBER => {
                 if let Some(b) = d.get(6..14) {
                     let v = f64::from_le_bytes(b.try_into().unwrap_or_default());
-                    sheet.set(cell_ref(d), number_text(v), true);
+                    sheet.set(cell_ref(d), shown(ixfe_of(d), v), true);
                 }
             }
             RK => {
                 if let Some(b) = d.get(6..10) {
                     let v = rk_value(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                    sheet.set(cell_ref(d), number_text(v), true);
+                    sheet.set(cell_ref(d), shown(ixfe_of(d), v), true);
                 }
             }
             MULRK => {
@@ -372,7 +398,8 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
                     {
                         let v = rk_value(u32::from_le_bytes([rk[2], rk[3], rk[4], rk[5]]));
                         let col = first.saturating_add(k as u16);
-                        sheet.set(Some((row, col)), number_text(v), true);
+                        let ixfe = Some(u16::from_le_bytes([rk[0], rk[1]]));
+                        sheet.set(Some((row, col)), shown(ixfe, v), true);
                     }
                 }
             }
@@ -383,7 +410,7 @@ pub fn read(ctx: &mut Ctx<'_>, cf: &mut Ole<'_>, location: &str) {
                         pending_formula = cell_ref(d).filter(|_| b[0] == 0);
                     } else {
                         let v = f64::from_le_bytes(b.try_into().unwrap_or_default());
-                        sheet.set(cell_ref(d), number_text(v), true);
+                        sheet.set(cell_ref(d), shown(ixfe_of(d), v), true);
                     }
                 }
             }
