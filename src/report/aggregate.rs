@@ -33,14 +33,16 @@ pub struct Report {
     pub cpr_senders: HashMap<String, u64>,
 }
 
-/// Domain of `<user@domain>` (lower case), `(none)` for the null sender.
+/// Domain of `<user@domain>` (lower case, as the envelope reads it),
+/// `(none)` for the null sender.
 fn domain(address: &str) -> String {
-    let a = address.trim().trim_start_matches('<').trim_end_matches('>');
-    match a.rsplit_once('@') {
-        Some((_, d)) if !d.is_empty() => d.to_ascii_lowercase(),
-        _ if a.is_empty() => "(none)".into(),
-        _ => "(no domain)".into(),
-    }
+    cpr_milter_core::Envelope::domain_of(address).unwrap_or_else(|| {
+        if cpr_milter_core::bare_address(address).is_empty() {
+            "(none)".into()
+        } else {
+            "(no domain)".into()
+        }
+    })
 }
 
 fn bump(map: &mut ByAction, action: &str) {
