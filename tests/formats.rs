@@ -4,12 +4,12 @@
 //! leaking fixture must be rejected with 550 5.7.1 naming the attachment and
 //! part; each clean twin must be accepted.
 
-use cpr_milter::Shared;
-use cpr_milter_core::Inspector;
+mod support;
+
 use indymilter_test::{Status, TestConnection};
 use std::path::PathBuf;
 use std::process::Command;
-use tokio::net::TcpListener;
+use support::inprocess::InProcess;
 
 /// Leaking fixture and where the number is (as `scan` prints it: digits of
 /// file names redacted).
@@ -45,6 +45,14 @@ const LEAKS: &[(&str, &str)] = &[
     ("fmt-doc.eml", "attachment:notat.doc:body"),
     ("fmt-xls.eml", "attachment:borgere.xls:sheet:Borgere"),
     ("fmt-ppt.eml", "attachment:oplaeg.ppt:slides"),
+    (
+        "fmt-xlsx-numformat.eml",
+        "attachment:udbetalinger.xlsx:xl/worksheets/sheet1.xml",
+    ),
+    (
+        "fmt-xls-numformat.eml",
+        "attachment:udbetalinger.xls:sheet:Udbetalinger",
+    ),
 ];
 
 const CLEAN: &[&str] = &[
@@ -77,6 +85,8 @@ const CLEAN: &[&str] = &[
     "fmt-clean-doc.eml",
     "fmt-clean-xls.eml",
     "fmt-clean-ppt.eml",
+    "fmt-clean-xlsx-numformat.eml",
+    "fmt-clean-xls-numformat.eml",
 ];
 
 fn fixture(name: &str) -> PathBuf {
@@ -202,13 +212,11 @@ async fn through_milter(addr: std::net::SocketAddr, raw: &[u8]) -> Status {
 
 #[tokio::test]
 async fn the_milter_rejects_every_leaking_format_and_accepts_every_clean_twin() {
-    let yaml = "listen: inet:127.0.0.1:0\norganisation:\n  domains: [nyborg.dk]\n  networks: [10.0.0.0/8]\n";
-    let config = cpr_milter_core::config::parse(yaml, "test.yaml").unwrap();
-    let shared = Shared::new(Inspector::new(config, None));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(cpr_milter::run(listener, shared, stopped));
+    let milter = InProcess::start(
+        "listen: inet:127.0.0.1:0\norganisation:\n  domains: [nyborg.dk]\n  networks: [10.0.0.0/8]\n",
+    )
+    .await;
+    let addr = milter.addr;
     for (name, _) in LEAKS {
         let status = through_milter(addr, &std::fs::read(fixture(name)).unwrap()).await;
         match &status {
@@ -223,6 +231,5 @@ async fn the_milter_rejects_every_leaking_format_and_accepts_every_clean_twin() 
         let status = through_milter(addr, &std::fs::read(fixture(name)).unwrap()).await;
         assert_eq!(status, Status::Accept, "{name}");
     }
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    milter.stop().await;
 }
