@@ -2,8 +2,10 @@
 //! wrapper that puts arbitrary bytes into a mail as an attachment, since the
 //! attachment readers are reached only through whole-message extraction.
 
+use cpr_milter_core::extract::{ImageKind, ImageText, OcrBudget, OcrError};
 use cpr_milter_core::{Begin, Envelope, Inspector, Message, Transaction};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub mod milter_wire;
 
@@ -37,16 +39,38 @@ log:
   destination: stderr
 ";
 
-/// The inspector every target shares (built once).
+/// An OCR engine that reads nothing but checks what it is handed: every
+/// image the readers pass on (attachments, document pictures, PDF page
+/// images turned into files) must be of the kind they say.
+#[derive(Debug)]
+struct CheckingNoText;
+
+impl ImageText for CheckingNoText {
+    fn budget(&self) -> OcrBudget {
+        OcrBudget::default()
+    }
+
+    fn read(&self, image: &[u8], kind: ImageKind, _left: Duration) -> Result<String, OcrError> {
+        assert_eq!(
+            ImageKind::sniff(image),
+            Some(kind),
+            "an image handed to OCR is not what its kind says"
+        );
+        Ok(String::new())
+    }
+}
+
+/// The inspector every target shares (built once), with OCR on so the
+/// image paths are reached too.
 pub fn inspector() -> &'static Arc<Inspector> {
     static INSPECTOR: OnceLock<Arc<Inspector>> = OnceLock::new();
     INSPECTOR.get_or_init(|| {
         let policy = cpr_milter_core::config::parse(POLICY, "fuzz policy")
             .expect("the fuzz policy is valid");
-        Arc::new(Inspector::new(
-            policy,
-            Some(b"fuzz-fingerprint-key".to_vec()),
-        ))
+        Arc::new(
+            Inspector::new(policy, Some(b"fuzz-fingerprint-key".to_vec()))
+                .with_image_text(Arc::new(CheckingNoText)),
+        )
     })
 }
 

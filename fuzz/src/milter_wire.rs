@@ -283,7 +283,9 @@ impl Stage {
             Op::Eoh => ok(&[Rcpt, Data, Headers], Eoh),
             Op::Body(_) => ok(&[Eoh, Body], Body),
             Op::Eom => ok(&[Eoh, Body], Idle),
-            Op::Abort => (self != Start).then_some(if self == Connected { Connected } else { Idle }),
+            Op::Abort => {
+                (self != Start).then_some(if self == Connected { Connected } else { Idle })
+            }
             Op::Macros { .. } | Op::Quit | Op::Raw(..) => Some(self),
         }
     }
@@ -312,7 +314,11 @@ pub fn run_session(session: &Session) {
         Some((b'O', p)) if p.len() >= 12 => u32::from_be_bytes([p[8], p[9], p[10], p[11]]),
         other => panic!("negotiation answered {:?}", other.map(|(c, _)| c as char)),
     };
-    assert_eq!(agreed & !offered, 0, "the milter asked for options not offered");
+    assert_eq!(
+        agreed & !offered,
+        0,
+        "the milter asked for options not offered"
+    );
     let mut stage = Stage::Start;
     for op in ops {
         let Some(next) = stage.after(op) else {

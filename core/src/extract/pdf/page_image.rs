@@ -31,8 +31,8 @@ pub(super) fn to_file(
     let width = positive(dict, b"Width")?;
     let height = positive(dict, b"Height")?;
     match filters.as_slice() {
-        [f] if f == b"DCTDecode" => Ok((stream.content.clone(), ImageKind::Jpeg)),
-        [f] if f == b"JPXDecode" => Ok((stream.content.clone(), ImageKind::Jp2)),
+        [f] if f == b"DCTDecode" => as_is(&stream.content, ImageKind::Jpeg),
+        [f] if f == b"JPXDecode" => as_is(&stream.content, ImageKind::Jp2),
         [f] if f == b"CCITTFaxDecode" => {
             let parms = decode_parms(doc, dict);
             Ok((
@@ -72,6 +72,18 @@ pub(super) fn to_file(
                 .collect::<Vec<_>>()
                 .join(" + ")
         ))),
+    }
+}
+
+/// A stream that is an image file as it stands, if its bytes say so.
+fn as_is(content: &[u8], kind: ImageKind) -> Result<(Vec<u8>, ImageKind), NotRead> {
+    if ImageKind::sniff(content) == Some(kind) {
+        Ok((content.to_vec(), kind))
+    } else {
+        Err(NotRead::Broken(format!(
+            "image stream is not a {} file",
+            kind.as_str()
+        )))
     }
 }
 
@@ -451,6 +463,13 @@ mod tests {
             to_file(&doc, &no_size, 100),
             Err(NotRead::Broken(_))
         ));
+        let mut d = gray(4, 4);
+        d.set("Filter", "DCTDecode");
+        let not_jpeg = image(d, b"garbage".to_vec());
+        assert_eq!(
+            to_file(&doc, &not_jpeg, 100),
+            Err(NotRead::Broken("image stream is not a jpeg file".into()))
+        );
     }
 
     #[test]
