@@ -210,7 +210,6 @@ fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
     });
 }
 
-/// Does a header cell say the column holds CPR numbers?
 /// Column letters of a cell reference ("AB12" → "AB").
 fn column_of(reference: &str) -> String {
     reference
