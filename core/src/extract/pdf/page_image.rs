@@ -30,32 +30,44 @@ pub(super) fn to_file(
     let filters = filters(dict);
     let width = positive(dict, b"Width")?;
     let height = positive(dict, b"Height")?;
-    match filters.as_slice() {
-        [f] if f == b"DCTDecode" => as_is(&stream.content, ImageKind::Jpeg),
-        [f] if f == b"JPXDecode" => as_is(&stream.content, ImageKind::Jp2),
-        [f] if f == b"CCITTFaxDecode" => {
-            let parms = decode_parms(doc, dict);
-            Ok((
-                ccitt_tiff(&stream.content, width, height, parms),
-                ImageKind::Tiff,
-            ))
+    let unsupported = || {
+        NotRead::Unsupported(format!(
+            "image encoded with {}",
+            filters
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ))
+    };
+    // Transport filters (ASCII85, LZW, Flate ...) may wrap the image
+    // coding, which is last: [/ASCII85Decode /DCTDecode] is a JPEG file
+    // in ASCII85.
+    let (transport, coding) = match filters.split_last() {
+        Some((last, rest)) if IMAGE_CODINGS.contains(&last.as_slice()) => (rest, Some(last)),
+        _ => (filters.as_slice(), None),
+    };
+    if !transport.iter().all(|f| TRANSPORT.contains(&f.as_slice())) {
+        return Err(unsupported());
+    }
+    match coding.map(Vec::as_slice) {
+        Some(b"DCTDecode") => as_is(&unwrap(stream, transport, limit)?, ImageKind::Jpeg),
+        Some(b"JPXDecode") => as_is(&unwrap(stream, transport, limit)?, ImageKind::Jp2),
+        Some(_) => {
+            let parms = decode_parms(doc, dict, transport.len());
+            let data = unwrap(stream, transport, limit)?;
+            Ok((ccitt_tiff(&data, width, height, parms), ImageKind::Tiff))
         }
-        [] | [_] if filters.iter().all(|f| f == b"FlateDecode") => {
+        None => {
             let layout = Layout::of(doc, dict)?;
             let row = (width * layout.bits_per_pixel()).div_ceil(8);
             let expected = row.saturating_mul(height);
             if expected > limit {
                 return Err(NotRead::TooLarge(expected));
             }
-            let samples = if filters.is_empty() {
-                stream.content.clone()
-            } else {
-                // PNG predictors add a tag byte per row before undoing.
-                let packed = expected.saturating_add(height).saturating_add(64);
-                stream
-                    .decompressed_content_with_limit(packed as usize)
-                    .map_err(|e| NotRead::Broken(format!("image stream: {e}")))?
-            };
+            // PNG predictors add a tag byte per row before undoing.
+            let packed = expected.saturating_add(height).saturating_add(64);
+            let samples = unwrap(stream, transport, packed)?;
             if (samples.len() as u64) < expected {
                 return Err(NotRead::Broken(format!(
                     "image stream holds {} of {expected} bytes",
@@ -64,15 +76,43 @@ pub(super) fn to_file(
             }
             Ok((pnm(&samples, width, height, row, &layout), ImageKind::Pnm))
         }
-        _ => Err(NotRead::Unsupported(format!(
-            "image encoded with {}",
-            filters
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect::<Vec<_>>()
-                .join(" + ")
-        ))),
     }
+}
+
+/// Filters that only pack bytes, which lopdf undoes.
+const TRANSPORT: &[&[u8]] = &[
+    b"FlateDecode",
+    b"LZWDecode",
+    b"ASCII85Decode",
+    b"ASCIIHexDecode",
+    b"RunLengthDecode",
+];
+/// Filters whose output is an image file (or fax data) as OCR reads it.
+const IMAGE_CODINGS: &[&[u8]] = &[b"DCTDecode", b"JPXDecode", b"CCITTFaxDecode"];
+
+/// The stream's bytes with its `transport` filters undone (at most `limit`
+/// bytes), the image coding after them left as it is.
+fn unwrap(stream: &Stream, transport: &[Vec<u8>], limit: u64) -> Result<Vec<u8>, NotRead> {
+    if transport.is_empty() {
+        return Ok(stream.content.clone());
+    }
+    let mut dict = Dictionary::new();
+    dict.set(
+        "Filter",
+        Object::Array(transport.iter().map(|f| Object::Name(f.clone())).collect()),
+    );
+    match stream.dict.get(b"DecodeParms") {
+        Ok(Object::Array(p)) => {
+            let p: Vec<Object> = p.iter().take(transport.len()).cloned().collect();
+            dict.set("DecodeParms", Object::Array(p));
+        }
+        Ok(other) if transport.len() == 1 => dict.set("DecodeParms", other.clone()),
+        _ => {}
+    }
+    Stream::new(dict, stream.content.clone())
+        .with_compression(false)
+        .decompressed_content_with_limit(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map_err(|e| NotRead::Broken(format!("image stream: {e}")))
 }
 
 /// A stream that is an image file as it stands, if its bytes say so.
@@ -109,10 +149,15 @@ fn positive(dict: &Dictionary, key: &[u8]) -> Result<u64, NotRead> {
     }
 }
 
-fn decode_parms<'d>(doc: &'d Document, dict: &'d Dictionary) -> Option<&'d Dictionary> {
+/// The decode parameters of the filter at `index` in the chain.
+fn decode_parms<'d>(
+    doc: &'d Document,
+    dict: &'d Dictionary,
+    index: usize,
+) -> Option<&'d Dictionary> {
     match dict.get_deref(b"DecodeParms", doc).ok()? {
-        Object::Dictionary(d) => Some(d),
-        Object::Array(a) => a.first().and_then(|o| o.as_dict().ok()),
+        Object::Dictionary(d) if index == 0 => Some(d),
+        Object::Array(a) => a.get(index).and_then(|o| o.as_dict().ok()),
         _ => None,
     }
 }
@@ -470,6 +515,36 @@ mod tests {
             to_file(&doc, &not_jpeg, 100),
             Err(NotRead::Broken("image stream is not a jpeg file".into()))
         );
+    }
+
+    #[test]
+    fn transport_filters_before_the_image_coding_are_undone() {
+        let doc = Document::with_version("1.5");
+        let hex = |b: &[u8]| -> Vec<u8> {
+            let mut h: Vec<u8> = b
+                .iter()
+                .flat_map(|x| format!("{x:02X}").into_bytes())
+                .collect();
+            h.push(b'>');
+            h
+        };
+        let jpeg = b"\xFF\xD8\xFF\xE0 jpeg data".to_vec();
+        let s = image(
+            dictionary! {
+                "Width" => 2, "Height" => 2,
+                "Filter" => vec![Object::Name(b"ASCIIHexDecode".to_vec()), Object::Name(b"DCTDecode".to_vec())],
+            },
+            hex(&jpeg),
+        );
+        assert_eq!(to_file(&doc, &s, 100), Ok((jpeg, ImageKind::Jpeg)));
+        let s = image(
+            dictionary! {
+                "Width" => 2, "Height" => 1, "BitsPerComponent" => 8, "ColorSpace" => "DeviceGray",
+                "Filter" => "ASCIIHexDecode",
+            },
+            hex(&[0, 255]),
+        );
+        assert_eq!(to_file(&doc, &s, 100).unwrap().0, b"P5\n2 1\n255\n\x00\xFF");
     }
 
     #[test]
