@@ -53,6 +53,8 @@ const LEAKS: &[(&str, &str)] = &[
         "fmt-xls-numformat.eml",
         "attachment:udbetalinger.xls:sheet:Udbetalinger",
     ),
+    ("fmt-smime-opaque.eml", "signed:1/body:text/plain"),
+    ("fmt-smime-opaque-ber.eml", "signed:1/body:text/plain"),
 ];
 
 const CLEAN: &[&str] = &[
@@ -87,6 +89,8 @@ const CLEAN: &[&str] = &[
     "fmt-clean-ppt.eml",
     "fmt-clean-xlsx-numformat.eml",
     "fmt-clean-xls-numformat.eml",
+    "fmt-clean-smime-opaque.eml",
+    "fmt-clean-smime-opaque-ber.eml",
 ];
 
 fn fixture(name: &str) -> PathBuf {

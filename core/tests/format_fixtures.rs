@@ -49,6 +49,17 @@ const LEAKS: &[(&str, &str, &str)] = &[
         "attachment:scan.pdf:page1",
         "mod11+hyphen",
     ),
+    // S/MIME opaque-signed by OpenSSL, DER and BER (-stream).
+    (
+        "fmt-smime-opaque.eml",
+        "signed:1/body:text/plain",
+        "keyword:cpr",
+    ),
+    (
+        "fmt-smime-opaque-ber.eml",
+        "signed:1/body:text/plain",
+        "keyword:cpr",
+    ),
 ];
 
 #[test]

@@ -53,8 +53,8 @@ pub enum Cause {
     /// The structure is damaged or loops: the reader cannot find its way
     /// through (a parser error, a page tree with no reachable pages).
     Broken,
-    /// A recognised format no reader handles (opaque-signed S/MIME, a
-    /// legacy binary Office file).
+    /// A recognised format no reader handles (a `message/partial`
+    /// fragment, S/MIME of an unknown CMS type, a JBIG2 page image).
     Unsupported,
 }
 

@@ -7,6 +7,7 @@
 //! transfer encodings, charsets). A text part mail-parser did not have to
 //! decode (7bit/8bit UTF-8) is borrowed from the raw message, not copied.
 
+mod cms;
 mod headers;
 mod part;
 mod plain;
@@ -94,11 +95,15 @@ pub(crate) fn walk<'t>(msg: &Message<'t>, prefix: &str, depth: usize, ctx: &mut 
         let ctype = content_type_of(part);
         match protection[idx] {
             Protection::Encrypted => ctx.saw_encrypted(),
-            Protection::OpaqueSigned => ctx.unscannable(
-                &here,
-                Cause::Unsupported,
-                "S/MIME opaque-signed content is not unpacked",
-            ),
+            Protection::OpaqueSigned => match cms::signed_content(part.contents()) {
+                // The signed entity is a MIME part of its own: walk it.
+                Ok(entity) => {
+                    nested += 1;
+                    let location = format!("{prefix}signed:{nested}/");
+                    dispatch::embedded(ctx, Embedded::RawMessage(&entity), &location, depth + 1);
+                }
+                Err(why) => ctx.unscannable(&here, Cause::Broken, why),
+            },
             Protection::UnknownCms => ctx.unscannable(
                 &here,
                 Cause::Unsupported,
