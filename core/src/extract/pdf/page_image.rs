@@ -200,7 +200,7 @@ impl Layout {
             1
         } else {
             match dict.get(b"BitsPerComponent").and_then(Object::as_i64) {
-                Ok(b @ (1 | 8)) => b as u64,
+                Ok(b @ (1 | 2 | 4 | 8)) => b as u64,
                 Ok(b) => {
                     return Err(NotRead::Unsupported(format!(
                         "image with {b} bits per component"
@@ -219,6 +219,9 @@ impl Layout {
         };
         if bits == 1 && colours != Colours::Gray {
             return Err(NotRead::Unsupported("1-bit colour image".into()));
+        }
+        if matches!(bits, 2 | 4) && !matches!(colours, Colours::Gray | Colours::Palette(_)) {
+            return Err(NotRead::Unsupported(format!("{bits}-bit colour image")));
         }
         let decode_flipped = match dict.get(b"Decode").and_then(Object::as_array) {
             Ok(d) => d.first().and_then(|o| o.as_float().ok()) == Some(1.0),
@@ -340,7 +343,33 @@ fn pnm(samples: &[u8], width: u64, height: u64, row: u64, layout: &Layout) -> Ve
     )
     .into_bytes();
     let flip = |b: u8| if layout.inverted { 255 - b } else { b };
+    let mut unpacked = Vec::new();
     for r in rows {
+        // 2- and 4-bit samples, one per pixel: gray scaled up to 8 bits,
+        // palette indexes as they are.
+        let r = if layout.bits < 8 {
+            let bits = layout.bits as usize;
+            let max = (1u16 << bits) - 1;
+            let scale = !matches!(layout.colours, Colours::Palette(_));
+            unpacked.clear();
+            unpacked.extend(
+                r.iter()
+                    .flat_map(|b| {
+                        (0..8 / bits).map(move |k| (b >> (8 - bits * (k + 1))) & max as u8)
+                    })
+                    .take(width as usize)
+                    .map(|v| {
+                        if scale {
+                            (u16::from(v) * 255 / max) as u8
+                        } else {
+                            v
+                        }
+                    }),
+            );
+            &unpacked[..]
+        } else {
+            r
+        };
         match &layout.colours {
             Colours::Gray | Colours::Rgb => out.extend(r.iter().map(|b| flip(*b))),
             Colours::Cmyk => {
@@ -514,6 +543,19 @@ mod tests {
         assert_eq!(
             to_file(&doc, &not_jpeg, 100),
             Err(NotRead::Broken("image stream is not a jpeg file".into()))
+        );
+    }
+
+    #[test]
+    fn four_bit_gray_is_scaled_to_eight() {
+        let doc = Document::with_version("1.5");
+        let s = image(
+            dictionary! {"Width" => 3, "Height" => 1, "BitsPerComponent" => 4, "ColorSpace" => "DeviceGray"},
+            vec![0x0F, 0x80],
+        );
+        assert_eq!(
+            to_file(&doc, &s, 100).unwrap().0,
+            b"P5\n3 1\n255\n\x00\xFF\x88"
         );
     }
 
