@@ -2,8 +2,6 @@
 //! an `unscannable` reason where a limit was hit, and never panics. Memory is
 //! bounded by the limits (small ones are used so the tests stay cheap).
 
-use std::io::{Cursor, Write};
-
 mod common;
 
 use common::zip_of;

@@ -4,30 +4,15 @@
 //! with 550 5.7.1 and a finding at the expected location, each clean twin is
 //! accepted, and what cannot be read is reported with its reason.
 
-use std::net::{IpAddr, Ipv4Addr};
+mod common;
 
 use cpr_milter_core::extract::{extract, Limits};
-use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
+use cpr_milter_core::{Action, Verdict};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../fixtures/extract/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use common::fixture;
 
 fn inspect(name: &str) -> Verdict {
-    let yaml = "listen: inet:127.0.0.1:8899\norganisation:\n  domains: [nyborg.dk]\n";
-    let inspector = Inspector::new(
-        cpr_milter_core::config::parse(yaml, "test").expect("config"),
-        None,
-    );
-    let env = Envelope {
-        client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        sender: "sagsbehandler@nyborg.dk".into(),
-        recipients: vec!["modtager@example.com".into()],
-        queue_id: Some("4F1A2B3C".into()),
-        ..Envelope::default()
-    };
-    inspector.inspect_message(&env, &fixture(name))
+    common::nyborg_inspector().inspect_message(&common::outgoing(), &fixture(name))
 }
 
 /// Leaking fixture, where its number is found, and the reason the finding

@@ -8,30 +8,13 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use cpr_milter_core::extract::{extract, Extracted, Limits};
-use cpr_milter_core::{Action, Envelope, Inspector, Verdict};
+use cpr_milter_core::{Action, Verdict};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../fixtures/extract/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use common::fixture;
 
 fn inspect(raw: &[u8]) -> Verdict {
-    let yaml = "listen: inet:127.0.0.1:8899\norganisation:\n  domains: [nyborg.dk]\n";
-    let inspector = Inspector::new(
-        cpr_milter_core::config::parse(yaml, "test").expect("config"),
-        None,
-    );
-    let env = Envelope {
-        client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        sender: "sagsbehandler@nyborg.dk".into(),
-        recipients: vec!["modtager@example.com".into()],
-        queue_id: Some("4F1A2B3C".into()),
-        ..Envelope::default()
-    };
-    inspector.inspect_message(&env, raw)
+    common::nyborg_inspector().inspect_message(&common::outgoing(), raw)
 }
 
 fn text_at<'x>(x: &'x Extracted<'_>, location: &str) -> Vec<&'x str> {

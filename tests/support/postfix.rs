@@ -223,14 +223,7 @@ impl Postfix {
     /// True when 127.0.0.1:port greets with this instance's banner (and not
     /// some other process that happened to grab the port).
     fn banner_is_ours(&self) -> bool {
-        match smtp::Client::connect_with_timeout(self.port, Duration::from_secs(2)) {
-            Ok(c) => {
-                let ours = c.banner.code == 220 && c.banner.text().contains(&self.token);
-                let _ = c.quit();
-                ours
-            }
-            Err(_) => false,
-        }
+        smtp::greets_with(self.port, &self.token)
     }
 
     /// The smtpd port on 127.0.0.1.

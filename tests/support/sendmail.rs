@@ -329,14 +329,7 @@ impl Sendmail {
     }
 
     fn banner_is_ours(&self) -> bool {
-        match smtp::Client::connect_with_timeout(self.port, Duration::from_secs(2)) {
-            Ok(c) => {
-                let ours = c.banner.code == 220 && c.banner.text().contains(&self.token);
-                let _ = c.quit();
-                ours
-            }
-            Err(_) => false,
-        }
+        smtp::greets_with(self.port, &self.token)
     }
 
     /// Sendmail's version from its greeting (`... Sendmail 8.17.1.9/...`).

@@ -67,6 +67,19 @@ impl fmt::Display for Reply {
     }
 }
 
+/// True when 127.0.0.1:`port` answers with a 220 greeting that holds
+/// `token` (the instance's own banner, not another process on the port).
+pub fn greets_with(port: u16, token: &str) -> bool {
+    match Client::connect_with_timeout(port, Duration::from_secs(2)) {
+        Ok(c) => {
+            let ours = c.banner.code == 220 && c.banner.text().contains(token);
+            let _ = c.quit();
+            ours
+        }
+        Err(_) => false,
+    }
+}
+
 /// A connected SMTP session. Every command and reply is recorded in
 /// `transcript` (`C: ...` / `S: ...`), which assertion messages can show.
 pub struct Client {

@@ -127,3 +127,29 @@ pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     }
     w.finish().unwrap().into_inner()
 }
+
+/// A fixture mail from `fixtures/extract/`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../fixtures/extract/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The policy most tests run under: nyborg.dk's own domain, defaults else.
+pub fn nyborg_inspector() -> cpr_milter_core::Inspector {
+    let yaml = "listen: inet:127.0.0.1:8899\norganisation:\n  domains: [nyborg.dk]\n";
+    cpr_milter_core::Inspector::new(
+        cpr_milter_core::config::parse(yaml, "test").expect("config"),
+        None,
+    )
+}
+
+/// Outgoing mail from a caseworker on 127.0.0.1 to an outside recipient.
+pub fn outgoing() -> cpr_milter_core::Envelope {
+    cpr_milter_core::Envelope {
+        client_ip: Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        sender: "sagsbehandler@nyborg.dk".into(),
+        recipients: vec!["modtager@example.com".into()],
+        queue_id: Some("4F1A2B3C".into()),
+        ..cpr_milter_core::Envelope::default()
+    }
+}
