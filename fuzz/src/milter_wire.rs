@@ -151,8 +151,8 @@ fn encode(op: &Op) -> (Vec<u8>, bool) {
 
 /// How a command's answer ended.
 enum Answer {
-    /// A final reply; the session may go on.
-    Reply,
+    /// A final reply (its command byte); the session may go on.
+    Reply(u8),
     /// The milter closed the connection.
     Closed,
 }
@@ -182,8 +182,8 @@ fn answer(s: &mut UnixStream) -> Answer {
     loop {
         match read_packet(s) {
             None => return Answer::Closed,
-            Some((b'c' | b'a' | b'r' | b't' | b'y' | b'd' | b's' | b'4' | b'f', _)) => {
-                return Answer::Reply
+            Some((c @ (b'c' | b'a' | b'r' | b't' | b'y' | b'd' | b's' | b'4' | b'f'), _)) => {
+                return Answer::Reply(c)
             }
             Some(_) => continue,
         }
@@ -269,6 +269,23 @@ enum Stage {
 }
 
 impl Stage {
+    /// Where the MTA is after the milter answered `code` to `op`, as the
+    /// MTA acts on it: an accept, reject or tempfail of the connection ends
+    /// the session (`None`); of the transaction (at MAIL, or an accept at
+    /// any later step) it ends the transaction, and the MTA sends nothing
+    /// more for it; a rejected recipient leaves the transaction going.
+    fn after_answer(self, op: &Op, code: u8) -> Option<Stage> {
+        let final_answer = matches!(code, b'a' | b'r' | b't' | b'y' | b'd' | b'4' | b'f');
+        if !final_answer {
+            return Some(self);
+        }
+        match op {
+            Op::Connect { .. } | Op::Helo(_) => None,
+            Op::Rcpt(_) if code != b'a' => Some(self),
+            _ => Some(Stage::Idle),
+        }
+    }
+
     /// The stage after `op`, or `None` when an MTA would not send it now.
     fn after(self, op: &Op) -> Option<Stage> {
         use Stage::*;
@@ -345,7 +362,10 @@ pub fn run_session(session: &Session) {
         if answered && agreed & no_reply_bit(op) == 0 {
             match answer(&mut s) {
                 Answer::Closed => return,
-                Answer::Reply => {}
+                Answer::Reply(code) => match stage.after_answer(op, code) {
+                    Some(next) => stage = next,
+                    None => return,
+                },
             }
         }
     }
