@@ -182,7 +182,7 @@ fn shared_strings(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) -> SharedStri
                 _ => {}
             },
             Ok(Event::Text(t)) if in_t && !in_rph => cur.push_str(&t.xml10_content()),
-            Ok(Event::GeneralRef(r)) if in_t && !in_rph => push_ref(&mut cur, &r),
+            Ok(Event::GeneralRef(r)) if in_t && !in_rph => xml::push_ref(&mut cur, &r),
             Ok(Event::Eof) => break,
             Err(e) => {
                 ctx.unscannable(location, Cause::Broken, format!("broken XML: {e}"));
@@ -193,21 +193,6 @@ fn shared_strings(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) -> SharedStri
     }
     let used = vec![false; strings.len()];
     SharedStrings { strings, used }
-}
-
-fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        out.push(c);
-        return;
-    }
-    out.push_str(match r.xml10_content().as_ref() {
-        "amp" => "&",
-        "lt" => "<",
-        "gt" => ">",
-        "quot" => "\"",
-        "apos" => "'",
-        _ => "",
-    });
 }
 
 /// Column letters of a cell reference ("AB12" → "AB").
@@ -347,7 +332,7 @@ fn sheet_text(
                 _ => {}
             },
             Ok(Event::Text(t)) if in_v || in_t => value.push_str(&t.xml10_content()),
-            Ok(Event::GeneralRef(r)) if in_v || in_t => push_ref(&mut value, &r),
+            Ok(Event::GeneralRef(r)) if in_v || in_t => xml::push_ref(&mut value, &r),
             Ok(Event::Eof) => return (finish(out, split), None),
             Err(e) => return (finish(out, split), Some(format!("broken XML: {e}"))),
             _ => {}

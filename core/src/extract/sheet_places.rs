@@ -73,20 +73,7 @@ pub(crate) fn headers_footers(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) -
                 raw.clear();
             }
             Ok(Event::Text(t)) if inside.is_some() => raw.push_str(&t.xml10_content()),
-            Ok(Event::GeneralRef(r)) if inside.is_some() => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    raw.push(c);
-                } else {
-                    raw.push_str(match r.xml10_content().as_ref() {
-                        "amp" => "&",
-                        "lt" => "<",
-                        "gt" => ">",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        _ => "",
-                    });
-                }
-            }
+            Ok(Event::GeneralRef(r)) if inside.is_some() => super::xml::push_ref(&mut raw, &r),
             Ok(Event::End(_)) => {
                 if let Some(is_header) = inside.take() {
                     let out = if is_header {

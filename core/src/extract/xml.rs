@@ -131,25 +131,29 @@ pub fn part_text(ctx: &mut Ctx<'_>, bytes: &[u8], location: &str) -> (String, Op
             Ok(Event::CData(t)) if skip_depth == 0 => {
                 out.push_str(t.as_ref());
             }
-            Ok(Event::GeneralRef(r)) if skip_depth == 0 => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    out.push(c);
-                } else {
-                    match r.xml10_content().as_ref() {
-                        "amp" => out.push('&'),
-                        "lt" => out.push('<'),
-                        "gt" => out.push('>'),
-                        "quot" => out.push('"'),
-                        "apos" => out.push('\''),
-                        _ => {}
-                    }
-                }
-            }
+            Ok(Event::GeneralRef(r)) if skip_depth == 0 => push_ref(&mut out, &r),
             Ok(Event::Eof) => return (out, None),
             Err(e) => return (out, Some(format!("broken XML: {e}"))),
             Ok(_) => {}
         }
     }
+}
+
+/// The text of a character or predefined entity reference (`&#x2D;`,
+/// `&amp;`); any other entity is nothing, as no DTD is read.
+pub(super) fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        out.push(c);
+        return;
+    }
+    out.push_str(match r.xml10_content().as_ref() {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    });
 }
 
 #[cfg(test)]
